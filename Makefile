@@ -1,0 +1,52 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= .data
+# Real peers the interop tests run against (see ../shared/INTEROP.md).
+DEB_PACKAGES := rsyslog chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
+	linuxptp socat rdate iproute2
+
+.PHONY: run test lint pytest debs venv reference clean
+
+run: venv debs
+	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
+
+test: venv debs lint pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy firmware hal services sim
+
+pytest: venv
+	$(BIN)/pytest -q
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Installs the Debian packages that are missing; `apt-get update` runs only when needed.
+debs:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; \
+	  elif command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "make: root is needed to install:" $$missing >&2; exit 1; fi; \
+	  echo "installing Debian packages:" $$missing; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+reference: venv
+	$(BIN)/timeserver config reference > docs/config.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Administration: accounts and passwords (the command interpreter joins here later)."""

@@ -1,0 +1,135 @@
+"""The composition root: which services exist, in which order they start, and how a config
+becomes running services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware.config import Config, ConfigError
+from firmware.config.audit import AuditLog
+from firmware.config.store import ConfigStore
+from firmware.events import EventBus, Severity
+from firmware.identity import Identity
+from firmware.service import Service
+from firmware.supervisor import Backoff, Supervisor
+from firmware.timing.clock import Clock
+from services.syslog.forwarder import SyslogForwarder
+
+
+@dataclass(frozen=True)
+class Context:
+    """What services are built from besides their own config."""
+
+    identity: Identity
+    events: EventBus
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    enabled: Callable[[Config], bool]
+    settings: Callable[[Config], object]
+    """The part of the config the service depends on: a change there restarts it."""
+    build: Callable[[Config, Context], Service]
+
+
+def _syslog(config: Config, context: Context) -> Service:
+    return SyslogForwarder(
+        config.syslog, config.device.name or context.identity.hostname, context.events
+    )
+
+
+# Start order; services stop in the reverse order. Syslog comes first so that the events of
+# everything after it reach the collectors.
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
+    ),
+)
+
+AVAILABLE = frozenset(spec.name for spec in SERVICES)
+
+
+class Appliance:
+    """The running appliance: a config store, the event bus and the supervised services."""
+
+    def __init__(
+        self,
+        store: ConfigStore,
+        context: Context,
+        backoff: Backoff | None = None,
+        specs: tuple[ServiceSpec, ...] = SERVICES,
+    ) -> None:
+        self.store = store
+        self.context = context
+        self.specs = specs
+        self.supervisor = Supervisor(context.events, backoff)
+        self.config = store.config
+
+    async def start(self) -> None:
+        for spec in self.specs:
+            if spec.enabled(self.config):
+                await self.supervisor.start(spec.build(self.config, self.context))
+
+    async def stop(self) -> None:
+        for spec in reversed(self.specs):
+            await self.supervisor.stop(spec.name)
+
+    async def reload(self) -> list[str]:
+        """Re-read the config; restart only the services whose settings changed.
+
+        An invalid file is refused with an event and the running config stays.
+        """
+        events = self.context.events
+        old = self.config
+        try:
+            new = self.store.load()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                events.emit("config.invalid", Severity.ERROR, problem)
+            events.emit("config.refused", Severity.ERROR, "new config refused; running config kept")
+            return []
+        changed = [
+            spec
+            for spec in self.specs
+            if spec.enabled(old) != spec.enabled(new) or spec.settings(old) != spec.settings(new)
+        ]
+        for spec in reversed(changed):
+            await self.supervisor.stop(spec.name)
+        self.config = new
+        for spec in changed:
+            if spec.enabled(new):
+                await self.supervisor.start(spec.build(new, self.context))
+        names = [spec.name for spec in changed]
+        events.emit(
+            "config.reloaded",
+            Severity.NOTICE,
+            f"config reloaded; restarted: {', '.join(names) or 'none'}",
+        )
+        return names
+
+    def listening(self) -> list[str]:
+        """Where each service listens, for the boot banner."""
+        lines = []
+        for name in ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp"):
+            section = getattr(self.config.services, name)
+            if not section.enabled:
+                state = "not available in this build" if name not in AVAILABLE else "disabled"
+                lines.append(f"  {name:<8} {state}")
+                continue
+            places = ", ".join(_join(address, section.port) for address in section.bind)
+            lines.append(f"  {name:<8} {places}")
+        targets = ", ".join(self.config.syslog.targets) or "none configured"
+        lines.append(f"  {'syslog':<8} forwarding to {targets}")
+        return lines
+
+
+def _join(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def make_store(data_dir: Path, config_path: Path, clock: Clock) -> ConfigStore:
+    return ConfigStore(config_path, AVAILABLE, AuditLog(data_dir / "audit.log"), clock)

@@ -1,0 +1,181 @@
+"""The `timeserver` command: boot the appliance and work with its config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import tomli_w
+
+from firmware import __version__
+from firmware.admin.passwords import PasswordError
+from firmware.boot import AVAILABLE, Appliance, Context, make_store
+from firmware.config import ConfigError, load_config
+from firmware.config.reference import reference_markdown
+from firmware.config.store import redacted
+from firmware.events import EventBus, EventLog, Severity, StderrLog
+from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
+from firmware.timing.clock import HostClock
+
+
+def default_data_dir() -> Path:
+    """$TIMESERVER_DATA_DIR, else /var/lib/timeserver for root, else the user's state dir."""
+    if os.environ.get("TIMESERVER_DATA_DIR"):
+        return Path(os.environ["TIMESERVER_DATA_DIR"])
+    if os.geteuid() == 0:
+        return Path("/var/lib/timeserver")
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "timeserver"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="timeserver", description="GPS time-server appliance")
+    top.add_argument("--version", action="version", version=f"timeserver {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+    boot = commands.add_parser("boot", help="boot the appliance in the foreground")
+    _data_dir_options(boot)
+    boot.add_argument("--log-json", action="store_true", help="log lines on stderr as JSON")
+    config = commands.add_parser("config", help="check, show or document the config")
+    actions = config.add_subparsers(dest="action", required=True)
+    validate = actions.add_parser("validate", help="check a config file; exit 2 on problems")
+    validate.add_argument("file", type=Path)
+    show = actions.add_parser("show", help="print the config in effect, secrets redacted")
+    _data_dir_options(show)
+    actions.add_parser("reference", help="print the config reference (Markdown)")
+    return top
+
+
+def _data_dir_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--data-dir", type=Path, default=None, help="data directory (default: see README)"
+    )
+    command.add_argument(
+        "--config", type=Path, default=None, help="config file (default: DATA_DIR/config.toml)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "boot":
+        return boot(args)
+    if args.action == "validate":
+        return validate(args.file)
+    if args.action == "show":
+        return show(args)
+    sys.stdout.write(reference_markdown(AVAILABLE))
+    return 0
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    data_dir: Path = args.data_dir or default_data_dir()
+    return data_dir, args.config or data_dir / "config.toml"
+
+
+def validate(path: Path) -> int:
+    if not path.exists():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        load_config(path, AVAILABLE)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    print(f"{path}: valid")
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    _, config_path = _paths(args)
+    try:
+        config = load_config(config_path, AVAILABLE)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    sys.stdout.write(tomli_w.dumps(redacted(config)))
+    return 0
+
+
+def boot(args: argparse.Namespace) -> int:
+    data_dir, config_path = _paths(args)
+    clock = HostClock()
+    store = make_store(data_dir, config_path, clock)
+    try:
+        config = store.load()
+        now = datetime.datetime.now(datetime.UTC)
+        identity = ensure_identity(data_dir, os.environ.get(PASSWORD_VARIABLE), now)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        print("timeserver: config refused; nothing started", file=sys.stderr)
+        return 2
+    except PasswordError as exc:
+        print(f"timeserver: {PASSWORD_VARIABLE}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"timeserver: data directory {data_dir}: {exc}", file=sys.stderr)
+        return 2
+    events = EventBus(clock)
+    events.subscribe(StderrLog(json_lines=args.log_json))
+    events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
+    appliance = Appliance(store, Context(identity, events, clock))
+    print_banner(appliance, identity, data_dir, config_path)
+    return asyncio.run(run(appliance))
+
+
+def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
+    lines = [
+        f"timeserver {__version__}  {identity.hostname}  serial {identity.serial}",
+        f"data directory {data_dir}; config {config}",
+        "services:",
+        *appliance.listening(),
+    ]
+    if identity.one_time_password:
+        lines.append(
+            f"login: user admin, one-time password {identity.one_time_password} "
+            "(shown only now; it must be changed at first login)"
+        )
+    elif "admin account" in identity.created:
+        lines.append(f"login: user admin, with the password from {PASSWORD_VARIABLE}")
+    else:
+        lines.append("login: user admin, with the password set earlier")
+    print("\n".join(lines), flush=True)
+
+
+async def run(appliance: Appliance) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    reloads = asyncio.Lock()
+
+    async def reload() -> None:
+        async with reloads:
+            await appliance.reload()
+
+    pending: set[asyncio.Task[None]] = set()
+
+    def on_hangup() -> None:
+        task = loop.create_task(reload())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
+    events = appliance.context.events
+    events.emit("appliance.booting", Severity.NOTICE, "appliance booting")
+    await appliance.start()
+    events.emit("appliance.ready", Severity.NOTICE, "appliance ready")
+    await stopping.wait()
+    events.emit("appliance.stopping", Severity.NOTICE, "appliance stopping")
+    async with reloads:
+        await appliance.stop()
+    events.emit("appliance.stopped", Severity.NOTICE, "appliance stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The appliance's configuration schema: every key, its type, default, range and meaning."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SERVICE_NAMES = ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp", "console")
+
+
+class Section(BaseModel):
+    """A table of the config file: unknown keys and loose types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+
+
+def _address(text: str) -> str:
+    return str(ipaddress.ip_address(text))
+
+
+def _network(text: str) -> str:
+    return str(ipaddress.ip_network(text, strict=True))
+
+
+def _syslog_target(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("udp", "tcp", "tls"):
+        raise ValueError("scheme must be udp://, tcp:// or tls://")
+    if not parts.hostname:
+        raise ValueError("a host is required, as in udp://192.0.2.10:514")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("port must be 1..65535") from exc
+    if port == 0 or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("expected scheme://host[:port] with a port 1..65535 and nothing after")
+    return text
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Address = Annotated[str, AfterValidator(_address)]
+Network = Annotated[str, AfterValidator(_network)]
+SyslogTarget = Annotated[str, AfterValidator(_syslog_target)]
+
+ANY_ADDRESS = ["0.0.0.0", "::"]
+
+
+class ServiceSection(Section):
+    """Keys every [services.<name>] table has; each service sets its own defaults."""
+
+    enabled: bool = Field(False, description="Run the service.")
+    port: Port = Field(1, description="Port the service listens on.")
+    bind: list[Address] = Field(
+        default_factory=lambda: list(ANY_ADDRESS),
+        description="Local addresses to listen on; 0.0.0.0 and :: mean every address.",
+    )
+    allow: list[Network] = Field(
+        default_factory=list,
+        description="Networks allowed to use the service (CIDR); empty allows any host.",
+    )
+
+
+class NtpSection(ServiceSection):
+    enabled: bool = Field(True, description="Run the NTP server. NTP is the appliance's job.")
+    port: Port = Field(123, description="UDP port of the NTP server.")
+
+
+class DaytimeSection(ServiceSection):
+    enabled: bool = Field(False, description="Run the daytime service (RFC 867, TCP and UDP).")
+    port: Port = Field(13, description="TCP and UDP port of the daytime service.")
+
+
+class TimeSection(ServiceSection):
+    enabled: bool = Field(False, description="Run the time service (RFC 868, TCP and UDP).")
+    port: Port = Field(37, description="TCP and UDP port of the time service.")
+
+
+class SshSection(ServiceSection):
+    enabled: bool = Field(True, description="Run the SSH administration service.")
+    port: Port = Field(22, description="TCP port of the SSH service.")
+
+
+class TelnetSection(ServiceSection):
+    enabled: bool = Field(False, description="Run the telnet administration service (cleartext).")
+    port: Port = Field(23, description="TCP port of the telnet service.")
+
+
+class SnmpSection(ServiceSection):
+    enabled: bool = Field(False, description="Run the SNMP agent.")
+    port: Port = Field(161, description="UDP port of the SNMP agent.")
+
+
+class HttpsSection(ServiceSection):
+    enabled: bool = Field(True, description="Run the HTTPS status and administration service.")
+    port: Port = Field(443, description="TCP port of the HTTPS service.")
+
+
+class PtpSection(ServiceSection):
+    enabled: bool = Field(False, description="Run the PTP grandmaster.")
+    port: Port = Field(319, description="UDP event port of PTP; the general port is this + 1.")
+
+
+class ConsoleSection(ServiceSection):
+    enabled: bool = Field(True, description="Offer the login prompt on the RS-232 console.")
+    port: Port = Field(
+        1, description="Unused by the serial console; kept so every service table has it."
+    )
+    bind: list[Address] = Field(default_factory=list, description="Unused by the serial console.")
+    allow: list[Network] = Field(default_factory=list, description="Unused by the serial console.")
+
+
+class Services(Section):
+    """One table per service; the names are fixed, so configs stay valid as services land."""
+
+    ntp: NtpSection = Field(default_factory=NtpSection, description="NTP server.")
+    daytime: DaytimeSection = Field(default_factory=DaytimeSection, description="RFC 867.")
+    time: TimeSection = Field(default_factory=TimeSection, description="RFC 868.")
+    ssh: SshSection = Field(default_factory=SshSection, description="SSH administration.")
+    telnet: TelnetSection = Field(default_factory=TelnetSection, description="Telnet.")
+    snmp: SnmpSection = Field(default_factory=SnmpSection, description="SNMP agent.")
+    https: HttpsSection = Field(default_factory=HttpsSection, description="HTTPS UI.")
+    ptp: PtpSection = Field(default_factory=PtpSection, description="PTP grandmaster.")
+    console: ConsoleSection = Field(default_factory=ConsoleSection, description="Console.")
+
+
+GpsScenario = Literal[
+    "locked",
+    "cold_start",
+    "antenna_open",
+    "antenna_short",
+    "satellites_lost",
+    "signal_regained",
+    "leap_insert",
+    "leap_delete",
+    "week_rollover",
+    "corrupt_sentences",
+    "pps_jitter",
+]
+
+
+class SimGps(Section):
+    scenario: GpsScenario = Field(
+        "locked", description="Scenario the simulated receiver starts in."
+    )
+
+
+class SerialGps(Section):
+    url: str = Field(
+        "/dev/ttyS0",
+        min_length=1,
+        description="pyserial URL of the receiver: /dev/ttyS0, socket://host:port, rfc2217://...",
+    )
+    baud: int = Field(9600, ge=1200, le=921600, description="Line speed in bit/s.")
+    pps: str = Field("", description="Linux PPS device (/dev/pps0); empty for none.")
+
+
+class GpsdGps(Section):
+    host: str = Field("127.0.0.1", min_length=1, description="Host of gpsd.")
+    port: Port = Field(2947, description="TCP port of gpsd.")
+    device: str = Field("", description="Device to watch; empty watches every device gpsd has.")
+
+
+class Gps(Section):
+    backend: Literal["sim", "serial", "gpsd"] = Field(
+        "sim", description="Which receiver to read: simulated, NMEA on a serial line, or gpsd."
+    )
+    sim: SimGps = Field(default_factory=SimGps, description="Options of the sim backend.")
+    serial: SerialGps = Field(default_factory=SerialGps, description="Options of serial.")
+    gpsd: GpsdGps = Field(default_factory=GpsdGps, description="Options of the gpsd backend.")
+
+
+Facility = Literal[
+    "kern",
+    "user",
+    "daemon",
+    "auth",
+    "authpriv",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
+]
+
+
+class Syslog(Section):
+    targets: list[SyslogTarget] = Field(
+        default_factory=list,
+        description="Remote collectors: udp://host:514, tcp://host:514, tls://host:6514.",
+    )
+    ca_file: str = Field(
+        "", description="PEM file of the CAs that sign tls:// collectors; empty uses the system's."
+    )
+    facility: Facility = Field(
+        "daemon", description="Facility of ordinary events; security events use authpriv."
+    )
+    queue: int = Field(
+        10000,
+        ge=10,
+        le=1_000_000,
+        description="Events kept per target while its collector is unreachable.",
+    )
+
+
+class Events(Section):
+    max_bytes: int = Field(
+        1_000_000, ge=10_000, le=1_000_000_000, description="Size at which the event log rotates."
+    )
+    keep: int = Field(5, ge=1, le=100, description="Rotated event logs kept besides the current.")
+
+
+class Device(Section):
+    name: str = Field(
+        "",
+        max_length=63,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)?$",
+        description="Host name of the appliance; empty uses timeserver-<serial>.",
+    )
+
+
+class Config(Section):
+    """The whole configuration file."""
+
+    device: Device = Field(default_factory=Device, description="The appliance itself.")
+    services: Services = Field(default_factory=Services, description="Network services.")
+    gps: Gps = Field(default_factory=Gps, description="GPS receiver.")
+    syslog: Syslog = Field(default_factory=Syslog, description="Remote syslog.")
+    events: Events = Field(default_factory=Events, description="Local event log.")

@@ -1,0 +1,103 @@
+"""The config file on disk: validated, changed key by key, written atomically and audited."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel
+
+from firmware.atomic_file import remove_stale_temporaries, write_atomic
+from firmware.config.audit import REDACTED, AuditLog
+from firmware.config.load import ConfigError, parse_config, read_document
+from firmware.config.schema import Config
+from firmware.timing.clock import Clock
+
+
+class ConfigStore:
+    """Keeps the document the user wrote (not the defaults) so later defaults still apply."""
+
+    def __init__(self, path: Path, available: Iterable[str], audit: AuditLog, clock: Clock):
+        self.path = path
+        self.available = frozenset(available)
+        self.audit = audit
+        self.clock = clock
+        self.document: dict[str, Any] = {}
+        self.config = parse_config({}, str(path), self.available)
+
+    def load(self) -> Config:
+        """Read the file; on any problem raise ConfigError and keep what was loaded before."""
+        document = read_document(self.path)
+        self.config = parse_config(document, str(self.path), self.available)
+        self.document = document
+        return self.config
+
+    def set(self, changes: Mapping[str, Any], who: str, source: str) -> Config:
+        """Apply `{"services.ntp.port": 1123, ...}` as one change, or raise ConfigError."""
+        document = copy.deepcopy(self.document)
+        for key, value in changes.items():
+            _put(document, key, value)
+        new = parse_config(document, str(self.path), self.available)
+        old = self.config
+        remove_stale_temporaries(self.path)
+        write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
+        now = self.clock.now_ns()
+        for key in changes:
+            secret = is_secret(Config, key)
+            before = REDACTED if secret else _get(old, key)
+            after = REDACTED if secret else _get(new, key)
+            self.audit.record(now, who, source, key, before, after)
+        self.document, self.config = document, new
+        return new
+
+
+def _put(document: dict[str, Any], key: str, value: Any) -> None:
+    *tables, leaf = key.split(".")
+    node = document
+    for name in tables:
+        child = node.setdefault(name, {})
+        if not isinstance(child, dict):
+            raise ConfigError([f"{key}: {name} is not a table"])
+        node = child
+    node[leaf] = value
+
+
+def _get(config: BaseModel, key: str) -> object:
+    node: object = config
+    for name in key.split("."):
+        node = getattr(node, name, None)
+    return node.model_dump(mode="json") if isinstance(node, BaseModel) else node
+
+
+def is_secret(model: type[BaseModel], key: str) -> bool:
+    """True when the schema marks the key (or a table holding it) as secret."""
+    table: Any = model
+    for name in key.split("."):
+        is_table = isinstance(table, type) and issubclass(table, BaseModel)
+        field = table.model_fields.get(name) if is_table else None
+        if field is None:
+            return False
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            return True
+        table = field.annotation
+    return False
+
+
+def redacted(config: BaseModel, model: type[BaseModel] = Config) -> dict[str, Any]:
+    """The config as plain data with the values of secret keys replaced."""
+    data: dict[str, Any] = config.model_dump(mode="json")
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if is_secret(model, path):
+                node[key] = REDACTED
+            elif isinstance(value, dict):
+                walk(value, f"{path}.")
+
+    walk(data, "")
+    return data

@@ -1,0 +1,157 @@
+"""The device's identity, made at first boot: serial number, keys, certificate, admin account."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from firmware.admin.passwords import check_policy, random_password
+from firmware.admin.users import UserStore
+from firmware.atomic_file import write_atomic
+
+PASSWORD_VARIABLE = "TIMESERVER_ADMIN_PASSWORD"
+NTP_KEY_TYPES = (("AES128CMAC", 16), ("SHA1", 20), ("MD5", 20))
+
+
+@dataclass(frozen=True)
+class Identity:
+    serial: str
+    hostname: str
+    ssh_host_keys: dict[str, Path]
+    tls_key: Path
+    tls_certificate: Path
+    ntp_keys: Path
+    users: Path
+    created: list[str]
+    one_time_password: str | None
+
+
+def ensure_identity(data_dir: Path, admin_password: str | None, now: datetime.datetime) -> Identity:
+    """Create whatever part of the identity is missing; never replace what exists.
+
+    `admin_password` comes from the environment; without it a one-time password is made,
+    returned once in `one_time_password`, and must be changed at first login.
+    """
+    if admin_password is not None:
+        check_policy(admin_password)
+    prepare_data_dir(data_dir)
+    created: list[str] = []
+    serial_path = data_dir / "serial"
+    if not serial_path.exists():
+        write_atomic(serial_path, f"TS-{secrets.token_hex(6).upper()}\n".encode())
+        created.append("serial number")
+    serial = serial_path.read_text(encoding="ascii").strip()
+    hostname = f"timeserver-{serial.removeprefix('TS-').lower()}"
+    keys = {
+        "ed25519": data_dir / "ssh_host_ed25519_key",
+        "rsa": data_dir / "ssh_host_rsa_key",
+    }
+    _once(
+        keys["ed25519"],
+        lambda: _ssh_key(ed25519.Ed25519PrivateKey.generate(), keys["ed25519"], hostname),
+        "SSH host key (Ed25519)",
+        created,
+    )
+    _once(
+        keys["rsa"],
+        lambda: _ssh_key(rsa.generate_private_key(65537, 3072), keys["rsa"], hostname),
+        "SSH host key (RSA 3072)",
+        created,
+    )
+    tls_key, tls_cert = data_dir / "tls.key", data_dir / "tls.crt"
+    _once(
+        tls_cert, lambda: _tls(tls_key, tls_cert, hostname, serial, now), "TLS certificate", created
+    )
+    ntp_keys = data_dir / "ntp.keys"
+    _once(ntp_keys, lambda: _ntp_keys(ntp_keys, hostname, now), "NTP keys", created)
+    users = UserStore(data_dir / "users.json")
+    one_time = None
+    if not users.exists():
+        password = admin_password if admin_password is not None else random_password()
+        users.create("admin", "admin", password, must_change=admin_password is None)
+        one_time = None if admin_password is not None else password
+        created.append("admin account")
+    return Identity(
+        serial, hostname, keys, tls_key, tls_cert, ntp_keys, users.path, created, one_time
+    )
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by its owner only."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+
+
+def _once(path: Path, make: Callable[[], None], what: str, created: list[str]) -> None:
+    if not path.exists():
+        make()
+        created.append(what)
+
+
+def _ssh_key(key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey, path: Path, hostname: str) -> None:
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    write_atomic(path.with_name(path.name + ".pub"), public + f" root@{hostname}\n".encode(), 0o644)
+    write_atomic(path, private)
+
+
+def _tls(
+    key_path: Path, cert_path: Path, hostname: str, serial: str, now: datetime.datetime
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, hostname),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "timeserver appliance"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, serial),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(hostname), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    write_atomic(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    write_atomic(cert_path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
+def _ntp_keys(path: Path, hostname: str, now: datetime.datetime) -> None:
+    lines = [
+        f"# NTP symmetric keys of {hostname}, made at first boot {now:%Y-%m-%d}.",
+        "# Format of ntpd/ntpsec: keyid type key (hex). Replace them before use in production.",
+    ]
+    for keyid, (kind, size) in enumerate(NTP_KEY_TYPES, start=1):
+        lines.append(f"{keyid} {kind} {secrets.token_hex(size)}")
+    write_atomic(path, ("\n".join(lines) + "\n").encode("ascii"))

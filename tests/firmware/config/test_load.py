@@ -1,0 +1,108 @@
+"""A bad config names the file, the key, the bad value and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+
+from firmware.config import SERVICE_NAMES, ConfigError, load_config, parse_config
+
+ALL = SERVICE_NAMES
+
+BAD = [
+    (
+        "[services.ntp]\nport = 70000\n",
+        "services.ntp.port: 70000 is out of range 1..65535",
+    ),
+    (
+        "[services.ntp]\nprot = 123\n",
+        "services.ntp.prot: unknown key (allowed here: enabled, port, bind, allow)",
+    ),
+    (
+        '[services.ntp]\nenabled = "yes"\n',
+        "services.ntp.enabled: 'yes': input should be a valid boolean",
+    ),
+    ('[services.ntp]\nport = "123"\n', "services.ntp.port: '123': input should be a valid integer"),
+    ('[gps]\nbackend = "usb"\n', "gps.backend: 'usb': input should be 'sim', 'serial' or 'gpsd'"),
+    (
+        '[services.ssh]\nallow = ["10.0.0.1/8"]\n',
+        "services.ssh.allow.0: '10.0.0.1/8': 10.0.0.1/8 has host bits set",
+    ),
+    ('[services.ssh]\nbind = ["1.2.3"]\n', "services.ssh.bind.0: '1.2.3': '1.2.3' does not appear"),
+    (
+        '[syslog]\ntargets = ["http://x:514"]\n',
+        "syslog.targets.0: 'http://x:514': scheme must be udp://, tcp:// or tls://",
+    ),
+    (
+        '[syslog]\ntargets = ["udp://x:99999"]\n',
+        "syslog.targets.0: 'udp://x:99999': port must be 1..65535",
+    ),
+    ("[events]\nkeep = 0\n", "events.keep: 0 is out of range 1..100"),
+    (
+        "[colour]\nx = 1\n",
+        "colour: unknown key (allowed here: device, services, gps, syslog, events)",
+    ),
+    (
+        "[services.gopher]\nenabled = true\n",
+        "services.gopher: unknown key (allowed here: ntp, daytime, time",
+    ),
+    ("[services.ntp\nport = 1\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD)
+def test_bad_config_names_file_key_and_value(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, ALL)
+    assert len(caught.value.problems) == 1
+    line = caught.value.problems[0]
+    assert line.startswith(f"{path}: ")
+    assert expected in line
+
+
+def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[services.ntp]\nport = 0\nbogus = 1\n[events]\nkeep = 1000\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, ALL)
+    assert len(caught.value.problems) == 3
+
+
+def test_missing_file_means_secure_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "none.toml", ALL)
+    enabled = {name for name in ALL if getattr(config.services, name).enabled}
+    assert enabled == {"ntp", "ssh", "https", "console"}
+    assert config.services.ntp.port == 123
+    assert config.services.ntp.allow == []
+    assert config.gps.backend == "sim"
+    assert config.syslog.targets == []
+
+
+def test_service_not_in_build_defaults_to_off() -> None:
+    config = parse_config({}, "config.toml", available=["daytime"])
+    assert not config.services.ntp.enabled
+    assert not config.services.ssh.enabled
+
+
+def test_enabling_a_service_not_in_build_is_an_error() -> None:
+    data = {"services": {"snmp": {"enabled": True}, "ntp": {"port": 1123}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "config.toml", available=["daytime"])
+    assert caught.value.problems == [
+        "config.toml: services.snmp.enabled: true: snmp is not available in this build "
+        "(available: daytime)"
+    ]
+
+
+def test_values_are_normalised() -> None:
+    data = {"services": {"ntp": {"bind": ["::0001"], "allow": ["2001:DB8::/32"]}}}
+    config = parse_config(data, "config.toml", ALL)
+    assert config.services.ntp.bind == ["::1"]
+    assert config.services.ntp.allow == ["2001:db8::/32"]
+
+
+def test_syslog_targets_accept_the_three_transports() -> None:
+    targets = ["udp://192.0.2.1:514", "tcp://[2001:db8::1]:514", "tls://logs.example:6514"]
+    config = parse_config({"syslog": {"targets": targets}}, "config.toml", ALL)
+    assert config.syslog.targets == targets

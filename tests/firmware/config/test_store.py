@@ -1,0 +1,84 @@
+"""Config changes are validated, written whole, and audited with secrets redacted."""
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import Field
+
+from firmware.config import SERVICE_NAMES, ConfigError
+from firmware.config.audit import REDACTED, AuditLog
+from firmware.config.schema import Section
+from firmware.config.store import ConfigStore, is_secret, redacted
+from sim.clock import SteppedClock
+
+START_NS = 1_800_000_000 * 10**9
+
+
+def make_store(tmp_path: Path) -> ConfigStore:
+    return ConfigStore(
+        tmp_path / "config.toml",
+        SERVICE_NAMES,
+        AuditLog(tmp_path / "audit.log"),
+        SteppedClock(START_NS),
+    )
+
+
+def test_set_writes_only_what_the_user_chose_and_audits_it(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.load()
+    config = store.set(
+        {"services.ntp.port": 1123, "syslog.targets": ["udp://127.0.0.1:514"]},
+        "admin",
+        "ssh 192.0.2.7",
+    )
+    assert config.services.ntp.port == 1123
+    on_disk = tomllib.loads((tmp_path / "config.toml").read_text())
+    assert on_disk == {
+        "services": {"ntp": {"port": 1123}},
+        "syslog": {"targets": ["udp://127.0.0.1:514"]},
+    }
+    entries = list(store.audit.entries())
+    assert [(e.who, e.source, e.key, e.old, e.new) for e in entries] == [
+        ("admin", "ssh 192.0.2.7", "services.ntp.port", 123, 1123),
+        ("admin", "ssh 192.0.2.7", "syslog.targets", [], ["udp://127.0.0.1:514"]),
+    ]
+    assert entries[0].time == "2027-01-15T08:00:00.000Z"
+
+
+def test_a_bad_change_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.set({"services.ntp.port": 1123}, "admin", "console")
+    before = (tmp_path / "config.toml").read_bytes()
+    with pytest.raises(ConfigError) as caught:
+        store.set({"services.ntp.port": 0}, "admin", "console")
+    assert "services.ntp.port: 0 is out of range 1..65535" in caught.value.problems[0]
+    assert (tmp_path / "config.toml").read_bytes() == before
+    assert store.config.services.ntp.port == 1123
+    assert len(list(store.audit.entries())) == 1
+
+
+def test_file_is_owner_only(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.set({"services.ntp.port": 1123}, "admin", "console")
+    assert (tmp_path / "config.toml").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "audit.log").stat().st_mode & 0o077 == 0
+
+
+class Community(Section):
+    name: str = Field("public", json_schema_extra={"secret": True})
+    port: int = 161
+
+
+class WithSecret(Section):
+    snmp: Community = Field(default_factory=Community)
+
+
+def test_secret_keys_are_known_from_the_schema() -> None:
+    assert is_secret(WithSecret, "snmp.name")
+    assert not is_secret(WithSecret, "snmp.port")
+    assert not is_secret(WithSecret, "snmp.nothing")
+    shown = redacted(WithSecret(), WithSecret)
+    assert shown == {"snmp": {"name": REDACTED, "port": 161}}
+    assert "public" not in json.dumps(shown)

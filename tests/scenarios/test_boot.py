@@ -1,0 +1,129 @@
+"""Booting, stopping and reloading the appliance through its command line."""
+
+import signal
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.interop.rsyslog import Rsyslog, start_rsyslog
+from tests.scenarios.appliance import Booted, timeserver
+
+
+@pytest.fixture
+def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
+    server = start_rsyslog(tmp_path / "rsyslog")
+    yield server
+    server.stop()
+
+
+def test_boot_prints_login_and_sigterm_exits_0_within_5_s(tmp_path: Path) -> None:
+    booted = Booted(tmp_path / "data")
+    booted.wait_event("appliance.ready")
+    code, seconds = booted.stop()
+    assert code == 0 and seconds < 5
+    out = booted.stdout()
+    assert "one-time password" in out and "must be changed at first login" in out
+    password = out.split("one-time password ")[1].split()[0]
+    assert password not in booted.stderr()
+    assert password not in (tmp_path / "data" / "events.log").read_text()
+    assert booted.events()[-1]["kind"] == "appliance.stopped"
+
+
+def test_second_boot_shows_no_password(tmp_path: Path) -> None:
+    first = Booted(tmp_path / "data")
+    first.wait_event("appliance.ready")
+    first.stop()
+    second = Booted(tmp_path / "data")
+    second.wait_event("appliance.ready", count=2)
+    assert second.stop()[0] == 0
+    assert "one-time password" not in second.stdout()
+    assert "password set earlier" in second.stdout()
+
+
+def test_bad_config_names_its_key_and_nothing_starts(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[services.ntp]\nport = 70000\n[gps]\nbackend = "usb"\nspeed = 3\n')
+    result = timeserver("boot", "--data-dir", str(tmp_path / "data"), "--config", str(config))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert f"{config}: services.ntp.port: 70000 is out of range 1..65535" in lines
+    assert f"{config}: gps.backend: 'usb': input should be 'sim', 'serial' or 'gpsd'" in lines
+    assert any(line.startswith(f"{config}: gps.speed: unknown key") for line in lines)
+    assert not (tmp_path / "data").exists()
+
+
+def test_config_validate_and_show(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[syslog]\ntargets = ["udp://127.0.0.1:514"]\n')
+    result = timeserver("config", "validate", str(good))
+    assert result.returncode == 0 and "valid" in result.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[services.snmp]\nenabled = true\n")
+    result = timeserver("config", "validate", str(bad))
+    assert result.returncode == 2
+    assert "services.snmp.enabled: true: snmp is not available in this build" in result.stderr
+    assert timeserver("config", "validate", str(tmp_path / "none.toml")).returncode == 2
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "config.toml").write_text(good.read_text())
+    shown = timeserver("config", "show", "--data-dir", str(tmp_path / "data"))
+    assert shown.returncode == 0
+    assert tomllib.loads(shown.stdout)["syslog"]["targets"] == ["udp://127.0.0.1:514"]
+
+
+def test_two_first_boots_have_different_ssh_host_keys(tmp_path: Path) -> None:
+    fingerprints = []
+    for name in ("one", "two"):
+        booted = Booted(tmp_path / name)
+        booted.wait_event("appliance.ready")
+        assert booted.stop()[0] == 0
+        for key in ("ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"):
+            fingerprints.append(
+                subprocess.run(
+                    ["ssh-keygen", "-l", "-f", str(tmp_path / name / key)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()[1]
+            )
+    assert len(set(fingerprints)) == 4
+
+
+def test_events_of_a_booted_appliance_reach_rsyslog(tmp_path: Path, rsyslog: Rsyslog) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[device]\nname = "lab-gm1"\n[syslog]\ntargets = ["udp://127.0.0.1:{rsyslog.udp_port}", '
+        f'"tcp://127.0.0.1:{rsyslog.tcp_port}"]\n'
+    )
+    booted = Booted(tmp_path / "data", config)
+    booted.wait_event("appliance.ready")
+    for transport in ("udp", "tcp"):
+        line = rsyslog.wait_for(transport, "appliance ready")
+        assert " lab-gm1 timeserver " in line
+    assert booted.stop()[0] == 0
+    rsyslog.wait_for("tcp", "appliance stopping")
+
+
+def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
+    tmp_path: Path, rsyslog: Rsyslog
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[syslog]\ntargets = ["tcp://127.0.0.1:{rsyslog.tcp_port}"]\n')
+    booted = Booted(tmp_path / "data", config)
+    booted.wait_event("appliance.ready")
+    booted.signal(signal.SIGHUP)
+    assert booted.wait_event("config.reloaded")["message"] == "config reloaded; restarted: none"
+    config.write_text(f'[syslog]\ntargets = ["udp://127.0.0.1:{rsyslog.udp_port}"]\n')
+    booted.signal(signal.SIGHUP)
+    event = booted.wait_event("config.reloaded", count=2)
+    assert event["message"] == "config reloaded; restarted: syslog"
+    rsyslog.wait_for("udp", "config reloaded; restarted: syslog")
+    config.write_text("[syslog]\ntargets = 5\n")
+    booted.signal(signal.SIGHUP)
+    refused = booted.wait_event("config.invalid")
+    assert "syslog.targets: 5: input should be a valid list" in str(refused["message"])
+    booted.wait_event("config.refused")
+    rsyslog.wait_for("udp", "new config refused; running config kept")
+    assert booted.stop()[0] == 0

@@ -1,0 +1,32 @@
+"""Finding the real programs interop tests run; in CI a missing one is a failure, not a skip."""
+
+import os
+import shutil
+import socket
+
+import pytest
+
+
+def require(program: str) -> str:
+    path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
+    if path is None:
+        message = f"{program} is not installed (make test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port free for both TCP and UDP at the time of asking."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        with socket.socket(socket.AF_INET, other) as check:
+            try:
+                check.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port

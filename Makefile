@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
 # Real peers the interop tests run against (see ../shared/INTEROP.md).
-DEB_PACKAGES := rsyslog chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
+DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
 	linuxptp socat rdate iproute2
 
 .PHONY: run test lint pytest debs venv reference clean

@@ -86,7 +86,7 @@ class Appliance:
         events = self.context.events
         old = self.config
         try:
-            new = self.store.load()
+            new = self.store.reload(who="config file", source="SIGHUP")
         except ConfigError as exc:
             for problem in exc.problems:
                 events.emit("config.invalid", Severity.ERROR, problem)

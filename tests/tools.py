@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+from typing import NoReturn
 
 import pytest
 
@@ -10,11 +11,15 @@ import pytest
 def require(program: str) -> str:
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
     if path is None:
-        message = f"{program} is not installed (make test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(program)
     return path
+
+
+def missing(what: str) -> NoReturn:
+    message = f"{what} is not installed (make test installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -44,14 +44,39 @@ class ConfigStore:
         old = self.config
         remove_stale_temporaries(self.path)
         write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
+        self._record(old, new, list(changes), who, source)
+        self.document, self.config = document, new
+        return new
+
+    def reload(self, who: str, source: str) -> Config:
+        """Re-read a file edited by hand; every key that changed is audited."""
+        old = self.config
+        new = self.load()
+        flat_old, flat_new = (
+            _flatten(old.model_dump(mode="json")),
+            _flatten(new.model_dump(mode="json")),
+        )
+        changed = [key for key in flat_new if flat_old.get(key) != flat_new[key]]
+        self._record(old, new, changed, who, source)
+        return new
+
+    def _record(self, old: Config, new: Config, keys: list[str], who: str, source: str) -> None:
         now = self.clock.now_ns()
-        for key in changes:
+        for key in keys:
             secret = is_secret(Config, key)
             before = REDACTED if secret else _get(old, key)
             after = REDACTED if secret else _get(new, key)
             self.audit.record(now, who, source, key, before, after)
-        self.document, self.config = document, new
-        return new
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _put(document: dict[str, Any], key: str, value: Any) -> None:

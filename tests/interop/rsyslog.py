@@ -5,7 +5,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import free_port, require
+from tests.pki import Pki
+from tests.tools import free_port, missing, require
 
 CONFIG = """
 global(workDirectory="{dir}")
@@ -18,6 +19,18 @@ ruleset(name="udp") {{
 }}
 ruleset(name="tcp") {{
   action(type="omfile" file="{dir}/tcp.log" template="RSYSLOG_SyslogProtocol23Format")
+}}
+"""
+
+TLS_CONFIG = """
+global(workDirectory="{dir}" DefaultNetstreamDriver="ossl"
+       DefaultNetstreamDriverCAFile="{pki.ca_file}"
+       DefaultNetstreamDriverCertFile="{pki.cert_file}"
+       DefaultNetstreamDriverKeyFile="{pki.key_file}")
+module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
+input(type="imtcp" address="127.0.0.1" port="{tcp}" ruleset="tls")
+ruleset(name="tls") {{
+  action(type="omfile" file="{dir}/tls.log" template="RSYSLOG_SyslogProtocol23Format")
 }}
 """
 
@@ -50,11 +63,25 @@ class Rsyslog:
 
 
 def start_rsyslog(directory: Path) -> Rsyslog:
-    rsyslogd = require("rsyslogd")
+    """Plain collector: UDP into udp.log, TCP into tcp.log."""
     directory.mkdir(parents=True, exist_ok=True)
     udp, tcp = free_port(), free_port()
+    return _start(directory, CONFIG.format(dir=directory, udp=udp, tcp=tcp), udp, tcp)
+
+
+def start_rsyslog_tls(directory: Path, pki: Pki) -> Rsyslog:
+    """RFC 5425 collector on `tcp_port` with the test PKI's certificate, into tls.log."""
+    if not list(Path("/usr/lib").glob("*/rsyslog/lmnsd_ossl.so")):
+        missing("rsyslog's TLS driver (package rsyslog-openssl)")
+    directory.mkdir(parents=True, exist_ok=True)
+    tcp = free_port()
+    return _start(directory, TLS_CONFIG.format(dir=directory, pki=pki, tcp=tcp), 0, tcp)
+
+
+def _start(directory: Path, config: str, udp: int, tcp: int) -> Rsyslog:
+    rsyslogd = require("rsyslogd")
     conf = directory / "rsyslog.conf"
-    conf.write_text(CONFIG.format(dir=directory, udp=udp, tcp=tcp))
+    conf.write_text(config)
     process = subprocess.Popen(
         [rsyslogd, "-n", "-f", str(conf), "-i", str(directory / "pid")],
         stdout=subprocess.DEVNULL,

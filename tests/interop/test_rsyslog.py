@@ -10,7 +10,8 @@ from firmware.config import SERVICE_NAMES, parse_config
 from firmware.events import EventBus, Severity
 from firmware.timing.clock import HostClock
 from services.syslog.forwarder import SyslogForwarder
-from tests.interop.rsyslog import Rsyslog, start_rsyslog
+from tests.interop.rsyslog import Rsyslog, start_rsyslog, start_rsyslog_tls
+from tests.pki import make_pki
 
 
 @pytest.fixture
@@ -48,3 +49,22 @@ async def test_events_arrive_over_udp_and_tcp(rsyslog: Rsyslog) -> None:
         await forwarder.stop()
     status = forwarder.status()["targets"]
     assert all(target["sent"] >= 2 for target in status.values())  # type: ignore[index]
+
+
+async def test_events_arrive_over_tls_checked_against_the_ca(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    server = start_rsyslog_tls(tmp_path / "rsyslog-tls", pki)
+    try:
+        target = f"tls://localhost:{server.tcp_port}"
+        config = parse_config(
+            {"syslog": {"targets": [target], "ca_file": str(pki.ca_file)}}, "test", SERVICE_NAMES
+        )
+        bus = EventBus(HostClock())
+        forwarder = SyslogForwarder(config.syslog, "ts-test", bus)
+        await forwarder.start()
+        bus.emit("config.changed", Severity.NOTICE, "config changed by admin")
+        line = await asyncio.to_thread(server.wait_for, "tls", "config changed by admin")
+        assert line.startswith("<29>1 ") and " ts-test timeserver " in line
+        await forwarder.stop()
+    finally:
+        server.stop()

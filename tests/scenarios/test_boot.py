@@ -1,5 +1,6 @@
 """Booting, stopping and reloading the appliance through its command line."""
 
+import json
 import signal
 import subprocess
 import tomllib
@@ -120,6 +121,13 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
     event = booted.wait_event("config.reloaded", count=2)
     assert event["message"] == "config reloaded; restarted: syslog"
     rsyslog.wait_for("udp", "config reloaded; restarted: syslog")
+    audit = [
+        json.loads(line) for line in (tmp_path / "data" / "audit.log").read_text().splitlines()
+    ]
+    assert [(a["who"], a["source"], a["key"]) for a in audit] == [
+        ("config file", "SIGHUP", "syslog.targets")
+    ]
+    assert audit[0]["new"] == [f"udp://127.0.0.1:{rsyslog.udp_port}"]
     config.write_text("[syslog]\ntargets = 5\n")
     booted.signal(signal.SIGHUP)
     refused = booted.wait_event("config.invalid")

@@ -82,3 +82,18 @@ def test_secret_keys_are_known_from_the_schema() -> None:
     shown = redacted(WithSecret(), WithSecret)
     assert shown == {"snmp": {"name": REDACTED, "port": 161}}
     assert "public" not in json.dumps(shown)
+
+
+def test_hand_edited_file_changes_are_audited_on_reload(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.load()
+    (tmp_path / "config.toml").write_text(
+        '[services.ssh]\nallow = ["192.0.2.0/24"]\n[events]\nkeep = 9\n'
+    )
+    store.reload("config file", "SIGHUP")
+    assert [(e.who, e.source, e.key, e.old, e.new) for e in store.audit.entries()] == [
+        ("config file", "SIGHUP", "services.ssh.allow", [], ["192.0.2.0/24"]),
+        ("config file", "SIGHUP", "events.keep", 5, 9),
+    ]
+    store.reload("config file", "SIGHUP")
+    assert len(list(store.audit.entries())) == 2

@@ -7,15 +7,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.config import Config, ConfigError
+from firmware.config import SERVICE_NAMES, Config, ConfigError
 from firmware.config.audit import AuditLog
+from firmware.config.schema import Gps
 from firmware.config.store import ConfigStore
 from firmware.events import EventBus, Severity
 from firmware.identity import Identity
 from firmware.service import Service
 from firmware.supervisor import Backoff, Supervisor
 from firmware.timing.clock import Clock
+from firmware.timing.gps_monitor import GpsMonitor
+from hal.gps.gpsd_client import GpsdReceiver
+from hal.gps.pps import LinuxPps
+from hal.gps.serial_nmea import SerialNmeaReceiver
+from hal.gps.types import GpsReceiver
 from services.syslog.forwarder import SyslogForwarder
+from sim.gps.backend import SimGpsReceiver
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,38 @@ class Context:
     identity: Identity
     events: EventBus
     clock: Clock
+    gps: GpsMonitor
+
+
+class GpsService:
+    """Runs the configured receiver under the supervisor, reporting to the GPS monitor."""
+
+    name = "gps"
+
+    def __init__(self, receiver: GpsReceiver, monitor: GpsMonitor) -> None:
+        self.receiver = receiver
+        self.monitor = monitor
+
+    async def start(self) -> None:
+        await self.receiver.start(self.monitor)
+
+    async def stop(self) -> None:
+        await self.receiver.stop()
+
+    async def wait(self) -> None:
+        await self.receiver.wait()
+
+    def status(self) -> dict[str, object]:
+        return {**self.receiver.status(), **self.monitor.status()}
+
+
+GPS_BACKENDS: dict[str, Callable[[Gps, Clock], GpsReceiver]] = {
+    "sim": lambda gps, clock: SimGpsReceiver(gps.sim, clock),
+    "serial": lambda gps, clock: SerialNmeaReceiver(
+        gps.serial.url, gps.serial.baud, clock, LinuxPps(gps.serial.pps) if gps.serial.pps else None
+    ),
+    "gpsd": lambda gps, clock: GpsdReceiver(gps.gpsd.host, gps.gpsd.port, gps.gpsd.device, clock),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +73,11 @@ class ServiceSpec:
     settings: Callable[[Config], object]
     """The part of the config the service depends on: a change there restarts it."""
     build: Callable[[Config, Context], Service]
+
+
+def _gps(config: Config, context: Context) -> Service:
+    receiver = GPS_BACKENDS[config.gps.backend](config.gps, context.clock)
+    return GpsService(receiver, context.gps)
 
 
 def _syslog(config: Config, context: Context) -> Service:
@@ -48,9 +92,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
     ),
+    ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
 )
 
-AVAILABLE = frozenset(spec.name for spec in SERVICES)
+AVAILABLE = frozenset(spec.name for spec in SERVICES) & frozenset(SERVICE_NAMES)
 
 
 class Appliance:
@@ -124,6 +169,10 @@ class Appliance:
             lines.append(f"  {name:<8} {places}")
         targets = ", ".join(self.config.syslog.targets) or "none configured"
         lines.append(f"  {'syslog':<8} forwarding to {targets}")
+        gps = self.supervisor.status().get("gps", {})
+        where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
+        link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""
+        lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
         return lines
 
 

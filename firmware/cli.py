@@ -8,8 +8,10 @@ import datetime
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import get_args
 
 import tomli_w
 
@@ -18,10 +20,14 @@ from firmware.admin.passwords import PasswordError
 from firmware.boot import AVAILABLE, Appliance, Context, make_store
 from firmware.config import ConfigError, load_config
 from firmware.config.reference import reference_markdown
+from firmware.config.schema import GpsScenario, SimGps
 from firmware.config.store import redacted
 from firmware.events import EventBus, EventLog, Severity, StderrLog
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.timing.clock import HostClock
+from firmware.timing.gps_monitor import GpsMonitor
+from sim.gps.device import SimGpsDevice
+from sim.gps.receiver import SimReceiver
 
 
 def default_data_dir() -> Path:
@@ -48,6 +54,11 @@ def parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="print the config in effect, secrets redacted")
     _data_dir_options(show)
     actions.add_parser("reference", help="print the config reference (Markdown)")
+    sim = commands.add_parser("sim", help="run a simulated device on its own")
+    devices = sim.add_subparsers(dest="device", required=True)
+    gps = devices.add_parser("gps", help="simulated GPS receiver writing NMEA into a pty")
+    gps.add_argument("--link", type=Path, required=True, help="make this a symlink to the pty")
+    gps.add_argument("--scenario", choices=get_args(GpsScenario), default="locked")
     return top
 
 
@@ -64,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "boot":
         return boot(args)
+    if args.command == "sim":
+        return asyncio.run(simulate_gps(args.link, args.scenario))
     if args.action == "validate":
         return validate(args.file)
     if args.action == "show":
@@ -122,9 +135,9 @@ def boot(args: argparse.Namespace) -> int:
     events = EventBus(clock)
     events.subscribe(StderrLog(json_lines=args.log_json))
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
-    appliance = Appliance(store, Context(identity, events, clock))
-    print_banner(appliance, identity, data_dir, config_path)
-    return asyncio.run(run(appliance))
+    appliance = Appliance(store, Context(identity, events, clock, GpsMonitor(events)))
+    banner = partial(print_banner, appliance, identity, data_dir, config_path)
+    return asyncio.run(run(appliance, banner))
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
@@ -146,7 +159,22 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
     print("\n".join(lines), flush=True)
 
 
-async def run(appliance: Appliance) -> int:
+async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
+    clock = HostClock()
+    device = SimGpsDevice(SimReceiver(SimGps(scenario=scenario), clock.now_ns()), clock, str(link))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stopping.set)
+    await device.start()
+    print(f"simulated GPS receiver on {device.path}, linked at {link}; scenario {scenario}")
+    print(f"read it with: gpsd -N -n -b {link}   or   picocom -b 9600 {link}", flush=True)
+    await stopping.wait()
+    await device.stop()
+    return 0
+
+
+async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     reloads = asyncio.Lock()
@@ -168,6 +196,7 @@ async def run(appliance: Appliance) -> int:
     events = appliance.context.events
     events.emit("appliance.booting", Severity.NOTICE, "appliance booting")
     await appliance.start()
+    banner()
     events.emit("appliance.ready", Severity.NOTICE, "appliance ready")
     await stopping.wait()
     events.emit("appliance.stopping", Severity.NOTICE, "appliance stopping")

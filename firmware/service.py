@@ -33,10 +33,12 @@ class ServiceTasks:
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
         self.failed: asyncio.Future[None] | None = None
+        self.closing = False
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         if self.failed is None or self.failed.done():
             self.failed = asyncio.get_running_loop().create_future()
+        self.closing = False
         task = asyncio.create_task(coroutine, name=name)
         self.tasks.add(task)
         task.add_done_callback(self._ended)
@@ -44,7 +46,7 @@ class ServiceTasks:
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
-        if task.cancelled() or self.failed is None or self.failed.done():
+        if self.closing or task.cancelled() or self.failed is None or self.failed.done():
             return
         error = task.exception()
         self.failed.set_exception(error or RuntimeError(f"task {task.get_name()} ended"))
@@ -54,8 +56,12 @@ class ServiceTasks:
             self.failed = asyncio.get_running_loop().create_future()
         await asyncio.shield(self.failed)
 
-    async def cancel_all(self) -> None:
+    async def cancel_all(self, grace: float = 0.0) -> None:
+        """End every task; with `grace`, first give them that long to end by themselves."""
+        self.closing = True
         tasks = list(self.tasks)
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

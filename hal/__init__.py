@@ -1,0 +1,1 @@
+"""Hardware abstraction: device interfaces and the drivers for real devices."""

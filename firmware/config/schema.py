@@ -142,9 +142,31 @@ GpsScenario = Literal[
 
 
 class SimGps(Section):
-    scenario: GpsScenario = Field(
-        "locked", description="Scenario the simulated receiver starts in."
+    scenario: GpsScenario = Field("locked", description="Scenario the receiver starts in.")
+    link: str = Field(
+        "", description="Make this path a symlink to the receiver's pty, for gpsd or a terminal."
     )
+    cold_start_seconds: int = Field(
+        30, ge=0, le=3600, description="Seconds without a fix in the cold_start scenario."
+    )
+    reacquire_seconds: int = Field(
+        5, ge=0, le=3600, description="Seconds to a fix again in the signal_regained scenario."
+    )
+    phase_error_ns: int = Field(
+        0, ge=-1_000_000_000, le=1_000_000_000, description="Constant offset of every PPS edge."
+    )
+    pps_jitter_ns: int = Field(
+        30, ge=0, le=100_000_000, description="RMS jitter of PPS edges; timing receivers: 20-50."
+    )
+    missing_pulse_percent: float = Field(
+        0.0, ge=0, le=100, description="Share of PPS pulses that never come."
+    )
+    corrupt_percent: float = Field(
+        0.0, ge=0, le=100, description="Share of NMEA sentences damaged or cut short."
+    )
+    latitude: float = Field(48.1173, ge=-90, le=90, description="Antenna latitude, degrees.")
+    longitude: float = Field(11.5167, ge=-180, le=180, description="Antenna longitude, degrees.")
+    altitude: float = Field(545.4, ge=-500, le=10_000, description="Antenna altitude, metres.")
 
 
 class SerialGps(Section):

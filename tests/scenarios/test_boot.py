@@ -135,3 +135,21 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
     booted.wait_event("config.refused")
     rsyslog.wait_for("udp", "new config refused; running config kept")
     assert booted.stop()[0] == 0
+
+
+def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    link = tmp_path / "gps0"
+    config.write_text(f'[gps.sim]\nscenario = "antenna_short"\nlink = "{link}"\n')
+    booted = Booted(tmp_path / "data", config)
+    booted.wait_event("appliance.ready")
+    assert "gps      sim receiver at /dev/pts/" in booted.stdout()
+    assert link.is_symlink()
+    fault = booted.wait_event("gps.antenna_fault")
+    assert fault["message"] == "GPS antenna short"
+    config.write_text(f'[gps.sim]\nscenario = "locked"\nlink = "{link}"\n')
+    booted.signal(signal.SIGHUP)
+    assert booted.wait_event("config.reloaded")["message"] == "config reloaded; restarted: gps"
+    booted.wait_event("gps.fix_acquired")
+    assert booted.stop()[0] == 0
+    assert not link.exists()

@@ -1,0 +1,1 @@
+"""GPS receivers: NMEA over a serial line, gpsd, and the Linux PPS API."""

@@ -1,0 +1,1 @@
+"""The simulated GPS receiver: real NMEA into a pseudo-terminal, and PPS edges."""

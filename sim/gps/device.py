@@ -1,0 +1,97 @@
+"""The simulated receiver on a pseudo-terminal, in real time: NMEA out, PPS edges out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tty
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware.config.schema import GpsScenario
+from firmware.service import ServiceTasks
+from firmware.timing.clock import Clock
+from hal.gps.types import PpsEdge
+from sim.gps.receiver import SECOND, SimReceiver
+
+# Real receivers finish the sentences of a second some tens of milliseconds after its PPS.
+NMEA_DELAY_NS = 60_000_000
+
+
+class SimGpsDevice:
+    """Writes each second's NMEA into a pty whose slave end any serial reader can open."""
+
+    def __init__(self, receiver: SimReceiver, clock: Clock, link: str = "") -> None:
+        self.receiver = receiver
+        self.clock = clock
+        self.link = Path(link) if link else None
+        self.path = ""
+        self.master = -1
+        self.edges: list[Callable[[PpsEdge], None]] = []
+        self.tasks = ServiceTasks()
+        self.sequence = 0
+        self.written = 0
+        self.dropped = 0
+
+    async def start(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        os.close(slave)
+        os.set_blocking(master, False)
+        self.master = master
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+            self.link.symlink_to(self.path)
+        self.tasks.spawn(self._run(), "sim gps")
+
+    def on_pps(self, callback: Callable[[PpsEdge], None]) -> None:
+        self.edges.append(callback)
+
+    def inject(self, scenario: GpsScenario) -> None:
+        self.receiver.inject(scenario, self.clock.now_ns())
+
+    async def _run(self) -> None:
+        while True:
+            now = self.clock.now_ns()
+            second = now - now % SECOND + SECOND
+            await asyncio.sleep((second + NMEA_DELAY_NS - now) / SECOND)
+            output = self.receiver.second(second)
+            if output.pps_ns is not None:
+                self.sequence += 1
+                edge = PpsEdge(output.pps_ns, self.sequence)
+                for callback in self.edges:
+                    callback(edge)
+            self._write("".join(output.lines).encode("ascii"))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            os.write(self.master, data)
+            self.written += 1
+        except BlockingIOError:
+            # Nobody reads the pty and its buffer is full: a real receiver's bytes are lost too.
+            self.dropped += 1
+        except OSError:
+            self.dropped += 1
+
+    async def wait(self) -> None:
+        await self.tasks.wait()
+
+    async def stop(self) -> None:
+        await self.tasks.cancel_all()
+        if self.link is not None and self.link.is_symlink():
+            self.link.unlink()
+        if self.master >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.master)
+            self.master = -1
+
+    def status(self) -> dict[str, object]:
+        return {
+            "pty": self.path,
+            "scenario": self.receiver.scenario,
+            "seconds_written": self.written,
+            "seconds_dropped": self.dropped,
+            "pps_edges": self.sequence,
+        }

@@ -1,0 +1,94 @@
+"""Writing NMEA 0183 sentences as a receiver does (talker GP, checksummed)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from functools import reduce
+
+from hal.gps.types import Antenna, LeapWarning, Position, Satellite
+
+
+def checksummed(body: str) -> str:
+    checksum = reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+    return f"${body}*{checksum:02X}\r\n"
+
+
+def _clock(utc: datetime.datetime | None, leap_second: bool = False) -> str:
+    if utc is None:
+        return ""
+    seconds = 60 if leap_second else utc.second
+    return f"{utc:%H%M}{seconds:02d}.00"
+
+
+def _lat(position: Position | None) -> tuple[str, str]:
+    if position is None:
+        return "", ""
+    value = abs(position.latitude)
+    degrees = int(value)
+    return f"{degrees:02d}{(value - degrees) * 60:07.4f}", "N" if position.latitude >= 0 else "S"
+
+
+def _lon(position: Position | None) -> tuple[str, str]:
+    if position is None:
+        return "", ""
+    value = abs(position.longitude)
+    degrees = int(value)
+    return f"{degrees:03d}{(value - degrees) * 60:07.4f}", "E" if position.longitude >= 0 else "W"
+
+
+def rmc(utc: datetime.datetime | None, fix: bool, position: Position | None, leap: bool) -> str:
+    lat, ns = _lat(position if fix else None)
+    lon, ew = _lon(position if fix else None)
+    date = f"{utc:%d%m%y}" if utc else ""
+    mode = "A" if fix else "N"
+    status = "A" if fix else "V"
+    where = f"{lat},{ns},{lon},{ew}"
+    return checksummed(f"GPRMC,{_clock(utc, leap)},{status},{where},0.0,,{date},,,{mode}")
+
+
+def gga(utc: datetime.datetime | None, used: int, position: Position | None, leap: bool) -> str:
+    fix = position is not None
+    lat, ns = _lat(position)
+    lon, ew = _lon(position)
+    altitude = f"{position.altitude:.1f}" if position and position.altitude is not None else ""
+    units = "M" if altitude else ""
+    return checksummed(
+        f"GPGGA,{_clock(utc, leap)},{lat},{ns},{lon},{ew},{1 if fix else 0},{used:02d},"
+        f"{'0.9' if fix else ''},{altitude},{units},{'47.0' if fix else ''},{units},,"
+    )
+
+
+def gsa(mode: int, used: Sequence[int]) -> str:
+    slots = [f"{prn:02d}" for prn in used[:12]] + [""] * (12 - min(len(used), 12))
+    dops = "1.6,0.9,1.3" if mode > 1 else ",,"
+    return checksummed(f"GPGSA,A,{mode},{','.join(slots)},{dops}")
+
+
+def gsv(satellites: Sequence[Satellite]) -> list[str]:
+    if not satellites:
+        return [checksummed("GPGSV,1,1,00")]
+    groups = [satellites[n : n + 4] for n in range(0, len(satellites), 4)]
+    lines = []
+    for number, group in enumerate(groups, start=1):
+        fields = []
+        for sat in group:
+            snr = "" if sat.snr is None else f"{sat.snr:02d}"
+            fields.append(f"{sat.prn:02d},{sat.elevation or 0:02d},{sat.azimuth or 0:03d},{snr}")
+        body = f"GPGSV,{len(groups)},{number},{len(satellites):02d},{','.join(fields)}"
+        lines.append(checksummed(body))
+    return lines
+
+
+def zda(utc: datetime.datetime | None, leap: bool) -> str:
+    date = f"{utc:%d,%m,%Y}" if utc else ",,"
+    return checksummed(f"GPZDA,{_clock(utc, leap)},{date},00,00")
+
+
+def antenna_text(antenna: Antenna) -> str:
+    return checksummed(f"GPTXT,01,01,02,ANTSTATUS={antenna.value.upper()}")
+
+
+def leap_notice(warning: LeapWarning, day: datetime.date) -> str:
+    value = {LeapWarning.INSERT: "+1", LeapWarning.DELETE: "-1", LeapWarning.NONE: "0"}[warning]
+    return checksummed(f"PTSV,LEAP,{value},{day:%Y%m%d}")

@@ -1,0 +1,102 @@
+"""The simulated receiver speaks real NMEA: gpsd reads its pty; our gpsd client reads gpsd."""
+
+import asyncio
+import datetime
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from firmware.config.schema import SimGps
+from firmware.timing.clock import HostClock
+from hal.gps.gpsd_client import GpsdReceiver, parse_time
+from hal.gps.types import FixMode, PpsEdge, TimeSample
+from sim.gps.receiver import SECOND, SimReceiver
+from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake, stop
+from tests.scenarios.appliance import ROOT
+
+
+def start_sim(link: Path, scenario: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "firmware.cli",
+            "sim",
+            "gps",
+            "--link",
+            str(link),
+            "--scenario",
+            scenario,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith(b"simulated GPS receiver on /dev/pts/")
+    assert link.is_symlink()
+    return process
+
+
+@pytest.mark.parametrize("scenario", ["locked", "antenna_open"])
+def test_gpsd_reads_the_simulated_receiver(tmp_path: Path, scenario: str) -> None:
+    link = tmp_path / "gps0"
+    sim = start_sim(link, scenario)
+    gpsd, port = start_gpsd(link, tmp_path)
+    try:
+        reports = gpspipe_reports(port, 15 if scenario == "locked" else 8)
+        now = time.time()
+    finally:
+        stop(gpsd)
+        stop(sim)
+    assert not link.exists()
+    tpv = [r for r in reports if r["class"] == "TPV"]
+    assert tpv, reports
+    if scenario == "locked":
+        fixed = [r for r in tpv if r.get("mode") == 3]
+        assert fixed, tpv
+        assert abs(parse_time(str(fixed[-1]["time"])) / 1e9 - now) < 3
+        sky = [r for r in reports if r["class"] == "SKY"]
+        assert sky and sky[-1]["uSat"] >= 4  # type: ignore[operator]
+    else:
+        assert all(r.get("mode", 0) <= 1 for r in tpv), tpv
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.samples: list[TimeSample] = []
+        self.edges: list[PpsEdge] = []
+
+    def time_sample(self, sample: TimeSample) -> None:
+        self.samples.append(sample)
+
+    def pps_edge(self, edge: PpsEdge) -> None:
+        self.edges.append(edge)
+
+
+async def test_gpsd_backend_against_gpsfake(tmp_path: Path) -> None:
+    start = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
+    sim = SimReceiver(SimGps(), start, seed=1)
+    log = tmp_path / "receiver.nmea"
+    log.write_text("".join("".join(sim.second(start + n * SECOND).lines) for n in range(30)))
+    gpsfake, port = start_gpsfake(log)
+    receiver = GpsdReceiver("127.0.0.1", port, "", HostClock())
+    recorder = Recorder()
+    try:
+        await receiver.start(recorder)
+        for _ in range(200):
+            if len([s for s in recorder.samples if s.fix == FixMode.THREE_D]) >= 5:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await receiver.stop()
+        stop(gpsfake)
+    fixed = [s for s in recorder.samples if s.fix == FixMode.THREE_D]
+    assert len(fixed) >= 5
+    times = [s.utc_ns for s in recorder.samples if s.utc_ns is not None]
+    assert times == sorted(set(times)), "one sample per second, in order"
+    assert all((t - start) % SECOND == 0 and start <= t < start + 30 * SECOND for t in times)
+    assert any(len(s.satellites) == 12 for s in fixed)
+    assert receiver.status()["malformed"] == 0

@@ -4,12 +4,16 @@ becomes running services."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from firmware.admin.commands import Interpreter, StatusSource
+from firmware.admin.console import ConsolePort, ConsoleService
+from firmware.admin.login import LoginSession
+from firmware.admin.users import UserStore
 from firmware.config import SERVICE_NAMES, Config, ConfigError
 from firmware.config.audit import AuditLog
-from firmware.config.schema import Gps
+from firmware.config.schema import ConsoleSection, Gps
 from firmware.config.store import ConfigStore
 from firmware.events import EventBus, Severity
 from firmware.identity import Identity
@@ -17,11 +21,13 @@ from firmware.service import Service
 from firmware.supervisor import Backoff, Supervisor
 from firmware.timing.clock import Clock
 from firmware.timing.gps_monitor import GpsMonitor
+from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from services.syslog.forwarder import SyslogForwarder
+from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 
 
@@ -33,6 +39,8 @@ class Context:
     events: EventBus
     clock: Clock
     gps: GpsMonitor
+    status: StatusSource = dict
+    """What `status` shows on every console: set by the Appliance to its supervisor's."""
 
 
 class GpsService:
@@ -80,6 +88,24 @@ def _gps(config: Config, context: Context) -> Service:
     return GpsService(receiver, context.gps)
 
 
+CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
+    "sim": lambda section: PtyConsolePort(section.link),
+    "serial": lambda section: SerialConsolePort(section.url, section.baud),
+}
+
+
+def _console(config: Config, context: Context) -> Service:
+    section = config.services.console
+    hostname = config.device.name or context.identity.hostname
+    users = UserStore(context.identity.users)
+    interpreter = Interpreter(context.status, hostname)
+
+    def session() -> LoginSession:
+        return LoginSession(users, context.events, interpreter, "console")
+
+    return ConsoleService(CONSOLE_PORTS[section.backend](section), session)
+
+
 def _syslog(config: Config, context: Context) -> Service:
     return SyslogForwarder(
         config.syslog, config.device.name or context.identity.hostname, context.events
@@ -93,6 +119,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
     ),
     ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
+    ServiceSpec(
+        "console",
+        lambda c: c.services.console.enabled,
+        lambda c: (c.services.console, c.device),
+        _console,
+    ),
 )
 
 AVAILABLE = frozenset(spec.name for spec in SERVICES) & frozenset(SERVICE_NAMES)
@@ -109,9 +141,9 @@ class Appliance:
         specs: tuple[ServiceSpec, ...] = SERVICES,
     ) -> None:
         self.store = store
-        self.context = context
         self.specs = specs
         self.supervisor = Supervisor(context.events, backoff)
+        self.context = replace(context, status=self.supervisor.status)
         self.config = store.config
 
     async def start(self) -> None:
@@ -169,10 +201,13 @@ class Appliance:
             lines.append(f"  {name:<8} {places}")
         targets = ", ".join(self.config.syslog.targets) or "none configured"
         lines.append(f"  {'syslog':<8} forwarding to {targets}")
-        gps = self.supervisor.status().get("gps", {})
+        running = self.supervisor.status()
+        gps = running.get("gps", {})
         where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
         link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""
         lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
+        console = running.get("console", {}).get("port", "disabled")
+        lines.append(f"  {'console':<8} {console}")
         return lines
 
 

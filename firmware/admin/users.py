@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from firmware.admin.passwords import hash_password
+from firmware.admin.passwords import hash_password, verify_password
 from firmware.atomic_file import write_atomic
 
 Role = Literal["admin", "monitor"]
@@ -42,3 +42,22 @@ class UserStore:
         users[name] = user
         self.save(users)
         return user
+
+    def set_password(self, name: str, password: str) -> None:
+        """A password the user chose: it no longer needs changing."""
+        users = self.load()
+        users[name] = replace(users[name], password_hash=hash_password(password),
+                              must_change_password=False)  # fmt: skip
+        self.save(users)
+
+    def check(self, name: str, password: str) -> User | None:
+        """The user when the password is right; the same work is done for unknown names."""
+        users = self.load() if self.exists() else {}
+        user = users.get(name)
+        if user is None:
+            verify_password(password, _DECOY)
+            return None
+        return user if verify_password(password, user.password_hash) else None
+
+
+_DECOY = hash_password("decoy password for unknown users")

@@ -105,6 +105,14 @@ class PtpSection(ServiceSection):
 
 class ConsoleSection(ServiceSection):
     enabled: bool = Field(True, description="Offer the login prompt on the RS-232 console.")
+    backend: Literal["sim", "serial"] = Field(
+        "sim", description="A simulated port (a pty) or a real serial port."
+    )
+    url: str = Field(
+        "/dev/ttyS0", min_length=1, description="pyserial URL of the real port (serial backend)."
+    )
+    baud: int = Field(9600, ge=1200, le=921600, description="Line speed in bit/s.")
+    link: str = Field("", description="Sim backend: make this path a symlink to the console's pty.")
     port: Port = Field(
         1, description="Unused by the serial console; kept so every service table has it."
     )

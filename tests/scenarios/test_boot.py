@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
 
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import Booted, timeserver
@@ -153,3 +154,45 @@ def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> 
     booted.wait_event("gps.fix_acquired")
     assert booted.stop()[0] == 0
     assert not link.exists()
+
+
+def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
+    link = tmp_path / "console"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[services.console]\nlink = "{link}"\n')
+    booted = Booted(tmp_path / "data", config)
+    booted.wait_event("appliance.ready")
+    assert f"picocom -b 9600 {link}" in booted.stdout()
+    password = booted.stdout().split("one-time password ")[1].split()[0]
+    port = serial.serial_for_url(str(link), baudrate=9600, timeout=5)
+    try:
+
+        def expect(text: bytes) -> bytes:
+            seen = port.read_until(text)
+            assert seen.endswith(text), seen
+            return seen
+
+        port.write(b"\r")
+        expect(b"login: ")
+        port.write(b"admin\r")
+        expect(b"Password: ")
+        port.write(b"not-the-password\r")
+        expect(b"Login incorrect\r\n\r\nlogin: ")
+        port.write(b"admin\r")
+        expect(b"Password: ")
+        port.write(password.encode() + b"\r")
+        expect(b"New password: ")
+        port.write(b"correct horse battery\r")
+        expect(b"Retype new password: ")
+        port.write(b"correct horse battery\r")
+        prompt = expect(b"> ")
+        assert b"Password changed." in prompt
+        port.write(b"status\r")
+        assert b"gps" in expect(b"> ")
+        port.write(b"logout\r")
+        expect(b"login: ")
+    finally:
+        port.close()
+    failed = booted.wait_event("login.failed")
+    assert failed["fields"] == {"user": "admin", "source": "console"}
+    assert booted.stop()[0] == 0

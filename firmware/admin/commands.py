@@ -1,0 +1,78 @@
+"""The command interpreter every console shares: a line in, text out, no I/O."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from firmware import __version__
+
+StatusSource = Callable[[], dict[str, dict[str, object]]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    logout: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    run: Callable[[list[str], str], Reply]
+
+
+class Interpreter:
+    def __init__(self, status: StatusSource, hostname: str) -> None:
+        self.status = status
+        self.hostname = hostname
+        self.commands: dict[str, Command] = {
+            "help": Command("list the commands, or explain one: help [COMMAND]", self._help),
+            "status": Command("show each service and the GPS receiver", self._status),
+            "version": Command("show the firmware version", self._version),
+            "whoami": Command("show who is logged in", lambda args, user: Reply(user)),
+            "logout": Command("end this session", lambda args, user: Reply("bye", True)),
+            "exit": Command("end this session", lambda args, user: Reply("bye", True)),
+        }
+
+    def run(self, line: str, user: str) -> Reply:
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            return Reply(f"error: {exc}")
+        if not words:
+            return Reply("")
+        command = self.commands.get(words[0])
+        if command is None:
+            return Reply(f"unknown command {words[0]!r}; type 'help' for the list")
+        return command.run(words[1:], user)
+
+    def complete(self, text: str) -> list[str]:
+        if " " in text:
+            return []
+        return sorted(name for name in self.commands if name.startswith(text))
+
+    def _help(self, args: list[str], user: str) -> Reply:
+        if args:
+            command = self.commands.get(args[0])
+            if command is None:
+                return Reply(f"unknown command {args[0]!r}")
+            return Reply(f"{args[0]}: {command.help}")
+        width = max(len(name) for name in self.commands)
+        return Reply("\n".join(f"{name:<{width}}  {c.help}" for name, c in self.commands.items()))
+
+    def _status(self, args: list[str], user: str) -> Reply:
+        lines = []
+        for name, fields in self.status().items():
+            state = fields.get("state", "?")
+            details = ", ".join(
+                f"{key}={value}"
+                for key, value in fields.items()
+                if key not in ("state",) and not isinstance(value, dict)
+            )
+            lines.append(f"{name:<8} {state:<9} {details}")
+        return Reply("\n".join(lines) or "no services running")
+
+    def _version(self, args: list[str], user: str) -> Reply:
+        return Reply(f"timeserver {__version__} on {self.hostname}")

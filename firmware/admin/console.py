@@ -1,0 +1,60 @@
+"""The console service: a login session on a console port (RS-232, real or simulated);
+logging out brings the login prompt back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from firmware.admin.login import LoginSession
+from firmware.service import ServiceTasks
+
+
+class ConsolePort(Protocol):
+    """Bytes to and from a terminal; hal/console and sim/console provide them."""
+
+    description: str
+
+    async def open(self) -> None: ...
+
+    async def read(self) -> bytes:
+        """Some bytes from the terminal; b"" when the port is gone."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class ConsoleService:
+    name = "console"
+
+    def __init__(self, port: ConsolePort, new_session: Callable[[], LoginSession]) -> None:
+        self.port = port
+        self.new_session = new_session
+        self.tasks = ServiceTasks()
+        self.bytes_in = 0
+
+    async def start(self) -> None:
+        await self.port.open()
+        self.tasks.spawn(self._serve(), "console")
+
+    async def _serve(self) -> None:
+        session = self.new_session()
+        self.port.write(session.greeting())
+        while True:
+            data = await self.port.read()
+            if not data:
+                raise ConnectionError(f"console {self.port.description} went away")
+            self.bytes_in += len(data)
+            self.port.write(session.feed(data))
+
+    async def wait(self) -> None:
+        await self.tasks.wait()
+
+    async def stop(self) -> None:
+        await self.tasks.cancel_all()
+        await self.port.close()
+
+    def status(self) -> dict[str, object]:
+        return {"port": self.port.description, "bytes_in": self.bytes_in}

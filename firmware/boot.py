@@ -17,6 +17,10 @@ from firmware.config.schema import ConsoleSection, Gps
 from firmware.config.store import ConfigStore
 from firmware.events import EventBus, Severity
 from firmware.identity import Identity
+from firmware.panel.app import PanelApp
+from firmware.panel.lock import KeypadLock
+from firmware.panel.service import PanelService
+from firmware.panel.settings import panel_settings
 from firmware.service import Service
 from firmware.supervisor import Backoff, Supervisor
 from firmware.timing.clock import Clock
@@ -26,15 +30,18 @@ from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
+from hal.network import local_addresses
 from services.syslog.forwarder import SyslogForwarder
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
+from sim.panel import SimDisplay, SimKeypad
 
 
 @dataclass(frozen=True)
 class Context:
     """What services are built from besides their own config."""
 
+    data_dir: Path
     identity: Identity
     events: EventBus
     clock: Clock
@@ -98,12 +105,33 @@ def _console(config: Config, context: Context) -> Service:
     section = config.services.console
     hostname = config.device.name or context.identity.hostname
     users = UserStore(context.identity.users)
-    interpreter = Interpreter(context.status, hostname)
+    interpreter = Interpreter(context.status, hostname, _keypad_lock(config, context))
 
     def session() -> LoginSession:
         return LoginSession(users, context.events, interpreter, "console")
 
     return ConsoleService(CONSOLE_PORTS[section.backend](section), session)
+
+
+def _keypad_lock(config: Config, context: Context) -> KeypadLock:
+    panel = config.panel
+    path = context.data_dir / "keypad.json"
+    return KeypadLock(path, context.events, panel.pin_attempts, panel.lockout_seconds)
+
+
+def _panel(config: Config, context: Context) -> Service:
+    rows, columns = (int(n) for n in config.panel.size.split("x"))
+    keypad = SimKeypad()
+    app = PanelApp(
+        _keypad_lock(config, context),
+        context.status,
+        lambda: panel_settings(config, local_addresses()),
+        local_addresses,
+        rows,
+    )
+    socket = context.data_dir / "panel.sock"
+    display = SimDisplay(rows, columns)
+    return PanelService(app, display, keypad, context.clock, socket, keypad.inject)
 
 
 def _syslog(config: Config, context: Context) -> Service:
@@ -119,6 +147,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
     ),
     ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
+    ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(
         "console",
         lambda c: c.services.console.enabled,

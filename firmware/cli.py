@@ -24,8 +24,10 @@ from firmware.config.schema import GpsScenario, SimGps
 from firmware.config.store import redacted
 from firmware.events import EventBus, EventLog, Severity, StderrLog
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
+from firmware.panel.client import run_panel
 from firmware.timing.clock import HostClock
 from firmware.timing.gps_monitor import GpsMonitor
+from hal.panel import Key
 from sim.gps.device import SimGpsDevice
 from sim.gps.receiver import SimReceiver
 
@@ -54,6 +56,13 @@ def parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="print the config in effect, secrets redacted")
     _data_dir_options(show)
     actions.add_parser("reference", help="print the config reference (Markdown)")
+    panel = commands.add_parser("panel", help="show and drive a running appliance's panel")
+    _data_dir_options(panel)
+    panel.add_argument(
+        "--press", action="append", default=[], choices=[key.value for key in Key],
+        help="press a key (repeatable), then print the display and exit",
+    )  # fmt: skip
+    panel.add_argument("--once", action="store_true", help="print the display and exit")
     sim = commands.add_parser("sim", help="run a simulated device on its own")
     devices = sim.add_subparsers(dest="device", required=True)
     gps = devices.add_parser("gps", help="simulated GPS receiver writing NMEA into a pty")
@@ -75,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "boot":
         return boot(args)
+    if args.command == "panel":
+        data_dir, _ = _paths(args)
+        return run_panel(data_dir / "panel.sock", args.press, args.once)
     if args.command == "sim":
         return asyncio.run(simulate_gps(args.link, args.scenario))
     if args.action == "validate":
@@ -135,7 +147,7 @@ def boot(args: argparse.Namespace) -> int:
     events = EventBus(clock)
     events.subscribe(StderrLog(json_lines=args.log_json))
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
-    appliance = Appliance(store, Context(identity, events, clock, GpsMonitor(events)))
+    appliance = Appliance(store, Context(data_dir, identity, events, clock, GpsMonitor(events)))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
     return asyncio.run(run(appliance, banner))
 

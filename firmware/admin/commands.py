@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware import __version__
+from firmware.panel.lock import KeypadLock
 
 StatusSource = Callable[[], dict[str, dict[str, object]]]
 
@@ -24,13 +25,19 @@ class Command:
 
 
 class Interpreter:
-    def __init__(self, status: StatusSource, hostname: str) -> None:
+    def __init__(
+        self, status: StatusSource, hostname: str, keypad: KeypadLock | None = None
+    ) -> None:
         self.status = status
         self.hostname = hostname
+        self.keypad = keypad
         self.commands: dict[str, Command] = {
             "help": Command("list the commands, or explain one: help [COMMAND]", self._help),
             "status": Command("show each service and the GPS receiver", self._status),
             "version": Command("show the firmware version", self._version),
+            "keypad": Command(
+                "front-panel keypad: keypad [lock | unlock | pin DIGITS]", self._keypad
+            ),
             "whoami": Command("show who is logged in", lambda args, user: Reply(user)),
             "logout": Command("end this session", lambda args, user: Reply("bye", True)),
             "exit": Command("end this session", lambda args, user: Reply("bye", True)),
@@ -73,6 +80,24 @@ class Interpreter:
             )
             lines.append(f"{name:<8} {state:<9} {details}")
         return Reply("\n".join(lines) or "no services running")
+
+    def _keypad(self, args: list[str], user: str) -> Reply:
+        if self.keypad is None:
+            return Reply("this appliance has no front panel")
+        try:
+            if args == ["lock"]:
+                self.keypad.lock(user)
+            elif args == ["unlock"]:
+                self.keypad.unlock(user)
+            elif len(args) == 2 and args[0] == "pin":
+                self.keypad.set_pin(args[1], user)
+            elif args:
+                return Reply("usage: keypad [lock | unlock | pin DIGITS]")
+        except ValueError as exc:
+            return Reply(f"error: {exc}")
+        state = "locked" if self.keypad.locked else "unlocked"
+        pin = "set" if self.keypad.has_pin else "not set"
+        return Reply(f"keypad {state}, PIN {pin}")
 
     def _version(self, args: list[str], user: str) -> Reply:
         return Reply(f"timeserver {__version__} on {self.hostname}")

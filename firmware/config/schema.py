@@ -245,6 +245,17 @@ class Events(Section):
     keep: int = Field(5, ge=1, le=100, description="Rotated event logs kept besides the current.")
 
 
+class Panel(Section):
+    backend: Literal["sim"] = Field("sim", description="Front panel hardware: simulated.")
+    size: Literal["2x20", "4x20"] = Field("4x20", description="Character display, rows x columns.")
+    pin_attempts: int = Field(
+        5, ge=1, le=20, description="Wrong keypad PINs in a row before a lockout."
+    )
+    lockout_seconds: int = Field(
+        300, ge=10, le=86400, description="How long the keypad refuses PINs after a lockout."
+    )
+
+
 class Device(Section):
     name: str = Field(
         "",
@@ -262,3 +273,4 @@ class Config(Section):
     gps: Gps = Field(default_factory=Gps, description="GPS receiver.")
     syslog: Syslog = Field(default_factory=Syslog, description="Remote syslog.")
     events: Events = Field(default_factory=Events, description="Local event log.")
+    panel: Panel = Field(default_factory=Panel, description="Front panel and keypad.")

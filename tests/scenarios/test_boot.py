@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 import serial
 
+from firmware.events import EventBus
+from firmware.panel.lock import KeypadLock
+from firmware.timing.clock import HostClock
+from tests.firmware.panel.keys import pin_keys
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import Booted, timeserver
 
@@ -196,3 +200,32 @@ def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
     failed = booted.wait_event("login.failed")
     assert failed["fields"] == {"user": "admin", "source": "console"}
     assert booted.stop()[0] == 0
+
+
+def test_keypad_lockout_through_timeserver_panel_survives_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text("[panel]\nlockout_seconds = 600\n")
+    booted = Booted(data, config)
+    booted.wait_event("appliance.ready")
+    data_dir = ["--data-dir", str(data)]
+    shown = timeserver("panel", *data_dir, "--once")
+    assert shown.returncode == 0 and "| UTC " in shown.stdout
+    lock = KeypadLock(data / "keypad.json", EventBus(HostClock()))
+    lock.set_pin("4321", "test")
+    lock.lock("test")
+    for _ in range(5):
+        wrong = ["--press", "enter"] + [arg for key in pin_keys("1111") for arg in ("--press", key)]
+        result = timeserver("panel", *data_dir, *wrong)
+        assert result.returncode == 0, result.stderr
+    assert "Locked out 600 s" in result.stdout or "Locked out 599 s" in result.stdout
+    booted.wait_event("keypad.lockout")
+    assert booted.stop()[0] == 0
+    again = Booted(data, config)
+    again.wait_event("appliance.ready", count=2)
+    right = ["--press", "enter"]
+    result = timeserver("panel", *data_dir, *right)
+    assert "Locked out" in result.stdout, "the lockout did not survive the restart"
+    assert again.stop()[0] == 0
+    remote = [e for e in again.events() if e["kind"] == "keypad.pin_failed"]
+    assert len(remote) == 5 and all(e["security"] for e in remote)

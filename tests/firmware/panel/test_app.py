@@ -1,0 +1,66 @@
+"""The panel application: status screens, the settings menu and PIN entry, keys in and
+screen lines out, on a stepped clock."""
+
+from pathlib import Path
+
+from firmware.config import SERVICE_NAMES, parse_config
+from firmware.events import EventBus
+from firmware.panel.app import PanelApp
+from firmware.panel.lock import KeypadLock
+from firmware.panel.settings import panel_settings
+from hal.panel import Key
+from sim.clock import SteppedClock
+from tests.firmware.panel.keys import pin_keys
+
+NOW = 1_800_000_000 * 10**9  # 2027-01-15 08:00:00 UTC
+GPS = {"gps": {"valid": True, "fix": "THREE_D", "satellites_used": 9, "satellites_in_view": 12,
+               "antenna": "ok", "leap_warning": "none"}}  # fmt: skip
+
+
+def make(tmp_path: Path) -> PanelApp:
+    config = parse_config({"services": {"daytime": {"enabled": True}}}, "t", SERVICE_NAMES)
+    lock = KeypadLock(tmp_path / "keypad.json", EventBus(SteppedClock(NOW)))
+    return PanelApp(
+        lock, lambda: GPS, lambda: panel_settings(config, ["192.0.2.5"]), lambda: ["192.0.2.5"], 4
+    )
+
+
+def press(app: PanelApp, *keys: str) -> list[str]:
+    for key in keys:
+        app.press(Key(key), NOW)
+    return app.render(NOW)
+
+
+def test_status_screens_cycle(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    assert app.render(NOW) == ["UTC 2027-01-15", "    08:00:00", "GPS THREE_D fix", "Keypad open"]
+    assert press(app, "down")[1] == "Sats 9 used 12 seen"
+    assert press(app, "down") == ["IP address", "192.0.2.5"]
+    assert press(app, "down")[0] == "UTC 2027-01-15"
+    assert press(app, "up")[0] == "IP address"
+
+
+def test_settings_menu_shows_services(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    assert press(app, "enter")[0] == "> Network"
+    screen = press(app, "down", "enter")
+    assert screen == ["ntp     port 123", "daytime port 13", "time    off", "ssh     port 22"]
+    assert press(app, "down", "down", "down", "down", "down")[-1] == "console on"
+    assert press(app, "back")[1] == "> Services"
+    assert press(app, "back")[0] == "UTC 2027-01-15"
+
+
+def test_locked_keypad_has_no_menu_and_unlocks_with_the_pin(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    app.lock.set_pin("2705", "admin")
+    app.lock.lock("admin")
+    screen = press(app, "enter")
+    assert screen[:2] == ["Enter keypad PIN:", "[0]"]
+    assert press(app, "up", "up", "right", "up")[1] == "* [1]"
+    assert press(app, "back", "back")[0] == "UTC 2027-01-15"  # cancelled
+    press(app, "enter")
+    assert press(app, *pin_keys("2704"))[-1] == "Wrong PIN"
+    assert app.lock.locked
+    press(app, "enter")
+    assert press(app, *pin_keys("2705"))[-1] == "Keypad unlocked"
+    assert press(app, "enter")[0] == "> Network"

@@ -15,6 +15,7 @@ from firmware.config import SERVICE_NAMES, Config, ConfigError
 from firmware.config.audit import AuditLog
 from firmware.config.schema import ConsoleSection, Gps
 from firmware.config.store import ConfigStore
+from firmware.control import ControlService
 from firmware.events import EventBus, Severity
 from firmware.identity import Identity
 from firmware.panel.app import PanelApp
@@ -23,8 +24,10 @@ from firmware.panel.service import PanelService
 from firmware.panel.settings import panel_settings
 from firmware.service import Service
 from firmware.supervisor import Backoff, Supervisor
-from firmware.timing.clock import Clock
+from firmware.timing.clock import Clock, DisciplinedClock
+from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
+from firmware.timing.service import TimingService
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
@@ -45,7 +48,11 @@ class Context:
     identity: Identity
     events: EventBus
     clock: Clock
+    """The host's realtime clock (the simulated receiver's truth)."""
     gps: GpsMonitor
+    discipline: Discipline
+    served: DisciplinedClock
+    """The clock services stamp replies with."""
     status: StatusSource = dict
     """What `status` shows on every console: set by the Appliance to its supervisor's."""
 
@@ -90,6 +97,14 @@ class ServiceSpec:
     build: Callable[[Config, Context], Service]
 
 
+def _control(config: Config, context: Context) -> Service:
+    return ControlService(context.data_dir / "control.sock", context.status)
+
+
+def _timing(config: Config, context: Context) -> Service:
+    return TimingService(config.timing, context.discipline, context.clock, context.events)
+
+
 def _gps(config: Config, context: Context) -> Service:
     receiver = GPS_BACKENDS[config.gps.backend](config.gps, context.clock)
     return GpsService(receiver, context.gps)
@@ -131,7 +146,7 @@ def _panel(config: Config, context: Context) -> Service:
     )
     socket = context.data_dir / "panel.sock"
     display = SimDisplay(rows, columns)
-    return PanelService(app, display, keypad, context.clock, socket, keypad.inject)
+    return PanelService(app, display, keypad, context.served, socket, keypad.inject)
 
 
 def _syslog(config: Config, context: Context) -> Service:
@@ -143,9 +158,11 @@ def _syslog(config: Config, context: Context) -> Service:
 # Start order; services stop in the reverse order. Syslog comes first so that the events of
 # everything after it reach the collectors.
 SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("control", lambda c: True, lambda c: None, _control),
     ServiceSpec(
         "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
     ),
+    ServiceSpec("timing", lambda c: True, lambda c: c.timing, _timing),
     ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(
@@ -242,6 +259,16 @@ class Appliance:
 
 def _join(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Clock,
+                 config: Config) -> Context:  # fmt: skip
+    """The timing chain: receiver reports -> GPS monitor -> discipline -> served clock."""
+    monitor = GpsMonitor(events)
+    discipline = Discipline(config.timing, events)
+    monitor.listeners.append(discipline)
+    served = DisciplinedClock(clock, discipline)
+    return Context(data_dir, identity, events, clock, monitor, discipline, served)
 
 
 def make_store(data_dir: Path, config_path: Path, clock: Clock) -> ConfigStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import signal
 import sys
@@ -17,16 +18,17 @@ import tomli_w
 
 from firmware import __version__
 from firmware.admin.passwords import PasswordError
-from firmware.boot import AVAILABLE, Appliance, Context, make_store
+from firmware.admin.status_report import format_status
+from firmware.boot import AVAILABLE, Appliance, make_context, make_store
 from firmware.config import ConfigError, load_config
 from firmware.config.reference import reference_markdown
 from firmware.config.schema import GpsScenario, SimGps
 from firmware.config.store import redacted
+from firmware.control import ask
 from firmware.events import EventBus, EventLog, Severity, StderrLog
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.timing.clock import HostClock
-from firmware.timing.gps_monitor import GpsMonitor
 from hal.panel import Key
 from sim.gps.device import SimGpsDevice
 from sim.gps.receiver import SimReceiver
@@ -56,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="print the config in effect, secrets redacted")
     _data_dir_options(show)
     actions.add_parser("reference", help="print the config reference (Markdown)")
+    status = commands.add_parser("status", help="show a running appliance's sync state")
+    _data_dir_options(status)
+    status.add_argument("--json", action="store_true", help="print the raw status as JSON")
     panel = commands.add_parser("panel", help="show and drive a running appliance's panel")
     _data_dir_options(panel)
     panel.add_argument(
@@ -84,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "boot":
         return boot(args)
+    if args.command == "status":
+        return show_status(args)
     if args.command == "panel":
         data_dir, _ = _paths(args)
         return run_panel(data_dir / "panel.sock", args.press, args.once)
@@ -112,6 +119,21 @@ def validate(path: Path) -> int:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
     print(f"{path}: valid")
+    return 0
+
+
+def show_status(args: argparse.Namespace) -> int:
+    data_dir, _ = _paths(args)
+    try:
+        reply = ask(data_dir / "control.sock", {"command": "status"})
+    except OSError as exc:
+        print(f"timeserver status: no running appliance in {data_dir}: {exc}", file=sys.stderr)
+        return 2
+    tree = reply.get("status")
+    if not isinstance(tree, dict):
+        print(f"timeserver status: {reply.get('error', 'no answer')}", file=sys.stderr)
+        return 2
+    print(json.dumps(tree, indent=2) if args.json else format_status(tree))
     return 0
 
 
@@ -147,7 +169,7 @@ def boot(args: argparse.Namespace) -> int:
     events = EventBus(clock)
     events.subscribe(StderrLog(json_lines=args.log_json))
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
-    appliance = Appliance(store, Context(data_dir, identity, events, clock, GpsMonitor(events)))
+    appliance = Appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
     return asyncio.run(run(appliance, banner))
 

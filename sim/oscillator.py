@@ -1,38 +1,17 @@
-"""A local oscillator model: phase and frequency offset, aging and random-walk wander.
-
-The figures of the presets are typical datasheet values for the parts time servers use;
-the discipline in firmware/timing steers such an oscillator and bounds its holdover error.
-"""
+"""A local oscillator model: phase and frequency offset, aging and random-walk wander, with
+the figures of firmware/timing/oscillators.py (the ones the holdover bound assumes)."""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 
 from firmware.timing.clock import Clock
+from firmware.timing.oscillators import PRESETS, OscillatorSpec
+
+__all__ = ["PRESETS", "Oscillator", "OscillatorClock", "OscillatorSpec"]
 
 SECONDS_PER_DAY = 86400.0
-
-
-@dataclass(frozen=True)
-class OscillatorSpec:
-    name: str
-    initial_ppm: float
-    """Typical frequency offset when first powered, before any discipline."""
-    aging_ppm_per_day: float
-    wander_ppm_per_sqrt_s: float
-    """Random walk of frequency: the rms frequency change after t seconds is this * sqrt(t)."""
-
-
-PRESETS = {
-    # Temperature-compensated crystal: +-2 ppm, ~1 ppm/year aging, ~0.05 ppm/hour wander.
-    "tcxo": OscillatorSpec("tcxo", 2.0, 3e-3, 8e-4),
-    # Oven-controlled crystal: +-50 ppb, 0.5 ppb/day aging, ~1 ppb/hour wander.
-    "ocxo": OscillatorSpec("ocxo", 0.05, 5e-4, 1.7e-5),
-    # Rubidium: 5e-11, 5e-11/month aging, ~1e-11/hour wander.
-    "rubidium": OscillatorSpec("rubidium", 5e-5, 1.7e-6, 1.7e-7),
-}
 
 
 class Oscillator:

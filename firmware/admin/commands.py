@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware import __version__
+from firmware.admin.status_report import format_status
 from firmware.panel.lock import KeypadLock
 
 StatusSource = Callable[[], dict[str, dict[str, object]]]
@@ -70,16 +71,7 @@ class Interpreter:
         return Reply("\n".join(f"{name:<{width}}  {c.help}" for name, c in self.commands.items()))
 
     def _status(self, args: list[str], user: str) -> Reply:
-        lines = []
-        for name, fields in self.status().items():
-            state = fields.get("state", "?")
-            details = ", ".join(
-                f"{key}={value}"
-                for key, value in fields.items()
-                if key not in ("state",) and not isinstance(value, dict)
-            )
-            lines.append(f"{name:<8} {state:<9} {details}")
-        return Reply("\n".join(lines) or "no services running")
+        return Reply(format_status(self.status()))
 
     def _keypad(self, args: list[str], user: str) -> Reply:
         if self.keypad is None:

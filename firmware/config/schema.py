@@ -245,6 +245,37 @@ class Events(Section):
     keep: int = Field(5, ge=1, le=100, description="Rotated event logs kept besides the current.")
 
 
+class Timing(Section):
+    oscillator: Literal["tcxo", "ocxo", "rubidium"] = Field(
+        "tcxo", description="The local oscillator fitted; its figures bound the holdover error."
+    )
+    step_threshold_ns: int = Field(
+        128_000_000, ge=1_000, le=10**12,
+        description="Offsets beyond this are stepped (an event each time), smaller ones slewed.",
+    )  # fmt: skip
+    holdover_budget_ns: int = Field(
+        1_000_000, ge=100, le=10**12,
+        description="Estimated error at which HOLDOVER becomes UNSYNC (stratum 16).",
+    )  # fmt: skip
+    lock_samples: int = Field(
+        10, ge=1, le=3600, description="Good PPS seconds in a row needed to be LOCKED."
+    )
+    lock_threshold_ns: int = Field(
+        1_000, ge=10, le=10**9, description="An offset within this counts as good for locking."
+    )
+    loss_seconds: int = Field(
+        5, ge=2, le=3600, description="Seconds without a usable PPS second before HOLDOVER."
+    )
+    leap_file: str = Field(
+        "/usr/share/zoneinfo/leap-seconds.list",
+        description="IETF/NIST leap-seconds.list (hash checked); empty for none.",
+    )
+    smear: bool = Field(
+        False,
+        description="Spread leap seconds over 24 h; unsuitable for public servers.",
+    )
+
+
 class Panel(Section):
     backend: Literal["sim"] = Field("sim", description="Front panel hardware: simulated.")
     size: Literal["2x20", "4x20"] = Field("4x20", description="Character display, rows x columns.")
@@ -274,3 +305,4 @@ class Config(Section):
     syslog: Syslog = Field(default_factory=Syslog, description="Remote syslog.")
     events: Events = Field(default_factory=Events, description="Local event log.")
     panel: Panel = Field(default_factory=Panel, description="Front panel and keypad.")
+    timing: Timing = Field(default_factory=Timing, description="Clock discipline.")

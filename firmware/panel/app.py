@@ -124,15 +124,24 @@ class PanelApp:
         return lines[: self.rows]
 
     def _screens(self, now_ns: int = 0) -> list[list[str]]:
+        """Status pages; each screen is cut into pages of the display's height."""
         now = datetime.datetime.fromtimestamp(now_ns / 1e9, datetime.UTC)
-        gps = self.status().get("gps", {})
+        status = self.status()
+        gps, timing = status.get("gps", {}), status.get("timing", {})
         fix = "no fix" if not gps.get("valid") else f"{gps.get('fix', '?')} fix"
         lock = "LOCKED" if self.lock.locked else "open"
-        addresses = self.addresses() or ["no address"]
-        return [
-            [f"UTC {now:%Y-%m-%d}", f"    {now:%H:%M:%S}", f"GPS {fix}", f"Keypad {lock}"],
+        sync = str(timing.get("sync_state", "FREERUN"))
+        screens = [
+            [f"UTC {now:%Y-%m-%d}", f"    {now:%H:%M:%S}",
+             f"{sync} stratum {timing.get('stratum', 16)}",
+             f"LI {timing.get('leap_indicator', 3)} keypad {lock}"],
             [f"GPS {fix}", f"Sats {gps.get('satellites_used', 0)} used"
              f" {gps.get('satellites_in_view', 0)} seen", f"Antenna {gps.get('antenna', '?')}",
-             f"Leap {gps.get('leap_warning', 'none')}"],
-            ["IP address", *addresses],
+             f"Error {timing.get('est_error_ns', '?')} ns"],
+            ["IP address", *(self.addresses() or ["no address"])],
         ]  # fmt: skip
+        return [
+            screen[n : n + self.rows]
+            for screen in screens
+            for n in range(0, len(screen), self.rows)
+        ]

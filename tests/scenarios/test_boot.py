@@ -229,3 +229,22 @@ def test_keypad_lockout_through_timeserver_panel_survives_a_restart(tmp_path: Pa
     assert again.stop()[0] == 0
     remote = [e for e in again.events() if e["kind"] == "keypad.pin_failed"]
     assert len(remote) == 5 and all(e["security"] for e in remote)
+
+
+def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[timing]\nlock_samples = 3\n")
+    booted = Booted(tmp_path / "data", config)
+    booted.wait_event("timing.locked")
+    result = timeserver("status", "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "state       LOCKED (stratum 1, leap indicator 0, refid GPS)"
+    assert any(line.startswith("gps         THREE_D fix") for line in lines)
+    raw = timeserver("status", "--data-dir", str(tmp_path / "data"), "--json")
+    tree = json.loads(raw.stdout)
+    assert tree["timing"]["state"] == "running" and tree["timing"]["sync_state"] == "LOCKED"
+    assert abs(tree["timing"]["est_error_ns"]) < 10_000
+    assert booted.stop()[0] == 0
+    gone = timeserver("status", "--data-dir", str(tmp_path / "data"))
+    assert gone.returncode == 2 and "no running appliance" in gone.stderr

@@ -53,7 +53,7 @@ def test_one_time_password_must_be_changed_then_shell(setup) -> None:  # type: i
     assert users.check("admin", PASSWORD) is None
     assert not users.load()["admin"].must_change_password
     out = session.feed(b"status\r")
-    assert b"gps      running   fix=THREE_D" in out
+    assert b"gps         THREE_D fix" in out and b"  gps       running" in out
     assert session.feed(b"logout\r").endswith(b"login: ")
     kinds = [e.kind for e in seen]
     assert kinds == ["login.ok", "password.changed", "logout"]

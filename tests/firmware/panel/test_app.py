@@ -14,7 +14,9 @@ from tests.firmware.panel.keys import pin_keys
 
 NOW = 1_800_000_000 * 10**9  # 2027-01-15 08:00:00 UTC
 GPS = {"gps": {"valid": True, "fix": "THREE_D", "satellites_used": 9, "satellites_in_view": 12,
-               "antenna": "ok", "leap_warning": "none"}}  # fmt: skip
+               "antenna": "ok", "leap_warning": "none"},
+       "timing": {"sync_state": "LOCKED", "stratum": 1, "leap_indicator": 0,
+                  "est_error_ns": 120}}  # fmt: skip
 
 
 def make(tmp_path: Path) -> PanelApp:
@@ -33,8 +35,10 @@ def press(app: PanelApp, *keys: str) -> list[str]:
 
 def test_status_screens_cycle(tmp_path: Path) -> None:
     app = make(tmp_path)
-    assert app.render(NOW) == ["UTC 2027-01-15", "    08:00:00", "GPS THREE_D fix", "Keypad open"]
-    assert press(app, "down")[1] == "Sats 9 used 12 seen"
+    assert app.render(NOW) == [
+        "UTC 2027-01-15", "    08:00:00", "LOCKED stratum 1", "LI 0 keypad open",
+    ]  # fmt: skip
+    assert press(app, "down")[1:] == ["Sats 9 used 12 seen", "Antenna ok", "Error 120 ns"]
     assert press(app, "down") == ["IP address", "192.0.2.5"]
     assert press(app, "down")[0] == "UTC 2027-01-15"
     assert press(app, "up")[0] == "IP address"
@@ -64,3 +68,10 @@ def test_locked_keypad_has_no_menu_and_unlocks_with_the_pin(tmp_path: Path) -> N
     press(app, "enter")
     assert press(app, *pin_keys("2705"))[-1] == "Keypad unlocked"
     assert press(app, "enter")[0] == "> Network"
+
+
+def test_two_line_display_pages_each_screen(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    app.rows = 2
+    assert app.render(NOW) == ["UTC 2027-01-15", "    08:00:00"]
+    assert press(app, "down") == ["LOCKED stratum 1", "LI 0 keypad open"]

@@ -1,0 +1,42 @@
+"""The status report every console prints: sync state first, then GPS, then services."""
+
+from __future__ import annotations
+
+import datetime
+
+StatusTree = dict[str, dict[str, object]]
+
+
+def _stamp(value: object) -> str:
+    if not isinstance(value, int):
+        return "never"
+    moment = datetime.datetime.fromtimestamp(value / 1e9, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_status(tree: StatusTree) -> str:
+    lines = []
+    timing = tree.get("timing")
+    if timing:
+        lines += [
+            f"state       {timing['sync_state']} (stratum {timing['stratum']}, "
+            f"leap indicator {timing['leap_indicator']}, refid {timing['refid']})",
+            f"error       estimated {timing['est_error_ns']} ns",
+            f"frequency   {timing['frequency_ppm']:+} ppm correction",
+            f"holdover    {timing['holdover_s']} s",
+            f"leap        {timing['leap_pending']} pending",
+            f"last PPS    {_stamp(timing['last_pps_ns'])}",
+        ]
+    gps = tree.get("gps")
+    if gps:
+        lines.append(
+            f"gps         {gps.get('fix', '?')} fix, {gps.get('satellites_used', 0)} satellites "
+            f"used of {gps.get('satellites_in_view', 0)}, antenna {gps.get('antenna', '?')}"
+        )
+    lines.append("services")
+    for name, fields in tree.items():
+        state = fields.get("state", "?")
+        error = f"  ({fields['last_error']})" if fields.get("last_error") else ""
+        restarts = f", {fields['restarts']} restarts" if fields.get("restarts") else ""
+        lines.append(f"  {name:<9} {state}{restarts}{error}")
+    return "\n".join(lines)

@@ -1,0 +1,275 @@
+"""The discipline: pairs each PPS edge with the NMEA time of its second, rejects outliers,
+steers the servo, and keeps the sync state with its hysteresis and holdover bound.
+
+Free of I/O and of real time: reports come in through the GpsSink methods and `tick(host)`;
+every time is host realtime nanoseconds (the kernel's stamps) or served time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from firmware.config.schema import Timing
+from firmware.events import EventBus, Severity
+from firmware.timing.holdover import RECEIVER_FLOOR_NS, frequency_uncertainty, holdover_bound_ns
+from firmware.timing.leaps import SECOND, LeapSchedule
+from firmware.timing.oscillators import PRESETS
+from firmware.timing.servo import Servo
+from firmware.timing.sync_state import Leap, State, SyncState, make_state
+from hal.gps.types import LeapWarning, PpsEdge, TimeSample
+
+ROLLOVER_NS = 1024 * 7 * 86400 * SECOND
+# No receiver report can be older than this firmware: earlier dates are week-number rollover.
+EARLIEST_VALID_NS = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
+REJECTS_BEFORE_RESET = 5
+OUTLIER_FLOOR_NS = 10_000
+AVERAGING = 0.05  # weight of a new sample in the jitter and frequency-noise averages
+
+
+@dataclass
+class Counters:
+    pairs: int = 0
+    unpaired: int = 0
+    outliers: int = 0
+    steps: int = 0
+    rollovers_corrected: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Discipline:
+    settings: Timing
+    events: EventBus
+    servo: Servo = field(default_factory=Servo)
+    state: State = State.FREERUN
+    counters: Counters = field(default_factory=Counters)
+    edges: deque[PpsEdge] = field(default_factory=lambda: deque(maxlen=8))
+    leaps: LeapSchedule = field(init=False)
+    good_run: int = 0
+    rejected_run: int = 0
+    last_pair_host: int | None = None
+    last_offset_ns: float = 0.0
+    jitter_sq: float = 0.0
+    frequency_mean: float = 0.0
+    frequency_var: float = 0.0
+    holdover_from: int = 0
+    error_at_loss_ns: float = 0.0
+    frequency_error: float = 0.0
+    satellites_used: int = 0
+    gps_leap: LeapWarning = LeapWarning.NONE
+    rollover: bool = False
+
+    def __post_init__(self) -> None:
+        self.leaps = LeapSchedule(self.settings.smear)
+        self.spec = PRESETS[self.settings.oscillator]
+
+    # -- reports from the receiver (GpsSink) --------------------------------------------
+
+    def pps_edge(self, edge: PpsEdge) -> None:
+        self.edges.append(edge)
+
+    def time_sample(self, sample: TimeSample) -> None:
+        self.satellites_used = sample.satellites_used
+        if not sample.valid or sample.utc_ns is None:
+            return
+        utc = self._correct_rollover(sample.utc_ns)
+        self._plan_gps_leap(sample.leap, utc)
+        edge = self._edge_for(sample.received_ns)
+        if edge is None:
+            self.counters.unpaired += 1
+            return
+        self.counters.pairs += 1
+        self._measure(edge.host_ns, self.leaps.to_continuous(utc, sample.leap_second))
+
+    def _edge_for(self, received_ns: int) -> PpsEdge | None:
+        """The PPS that began the second the NMEA describes: the last edge before it came."""
+        for edge in reversed(self.edges):
+            if received_ns - SECOND < edge.host_ns <= received_ns:
+                return edge
+        return None
+
+    def _correct_rollover(self, utc_ns: int) -> int:
+        corrected = utc_ns
+        while corrected < EARLIEST_VALID_NS:
+            corrected += ROLLOVER_NS
+        if corrected != utc_ns:
+            self.counters.rollovers_corrected += 1
+            if not self.rollover:
+                self.events.emit(
+                    "gps.week_rollover",
+                    Severity.WARNING,
+                    "GPS receiver reports dates 1024 weeks early (week-number rollover); corrected",
+                )
+        self.rollover = corrected != utc_ns
+        return corrected
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def _measure(self, host_ns: int, reference_ns: int) -> None:
+        servo = self.servo
+        if not servo.started:
+            self._step(host_ns, reference_ns, "start-up")
+            return
+        offset = reference_ns - servo.served(host_ns)
+        self.last_offset_ns = offset
+        outlier = abs(offset) > self._outlier_limit() and not servo.acquiring
+        if abs(offset) > self.settings.step_threshold_ns or outlier:
+            self.counters.outliers += 1
+            self.rejected_run += 1
+            self.good_run = 0
+            if self.rejected_run >= REJECTS_BEFORE_RESET:
+                if abs(offset) > self.settings.step_threshold_ns:
+                    self._step(host_ns, reference_ns, f"offset {offset / 1e6:.3f} ms")
+                else:
+                    servo.acquiring = 2  # a real change, within the slew range: re-learn
+                self.rejected_run = 0
+            return
+        self.rejected_run = 0
+        interval = host_ns - (self.last_pair_host or host_ns - SECOND)
+        was_acquiring = servo.acquiring > 0
+        servo.update(host_ns, offset, interval)
+        self.last_pair_host = host_ns
+        if not was_acquiring:
+            self._average(offset)
+        self.good_run = self.good_run + 1 if abs(offset) <= self.settings.lock_threshold_ns else 0
+        if self.state is not State.LOCKED and self.good_run >= self.settings.lock_samples:
+            self._enter(State.LOCKED, f"locked to GPS ({self.satellites_used} satellites)")
+
+    def _outlier_limit(self) -> float:
+        return max(OUTLIER_FLOOR_NS, 8 * math.sqrt(self.jitter_sq))
+
+    def _average(self, offset: float) -> None:
+        self.jitter_sq += AVERAGING * (offset * offset - self.jitter_sq)
+        deviation = self.servo.frequency - self.frequency_mean
+        self.frequency_mean += AVERAGING * deviation
+        self.frequency_var += AVERAGING * (deviation * deviation - self.frequency_var)
+
+    def _step(self, host_ns: int, reference_ns: int, why: str) -> None:
+        before = self.servo.served(host_ns) if self.servo.started else host_ns
+        self.servo.step(host_ns, reference_ns)
+        self.last_pair_host = host_ns
+        self.counters.steps += 1
+        self.good_run = 0
+        self.events.emit(
+            "timing.step",
+            Severity.WARNING if why != "start-up" else Severity.NOTICE,
+            f"served time stepped by {(reference_ns - before) / 1e9:+.9f} s ({why})",
+        )
+
+    # -- state over time ----------------------------------------------------------------
+
+    def tick(self, host_ns: int) -> None:
+        """Call often (a few times a second): loss of reference, budget, leaps passing."""
+        stale = self.last_pair_host is None or host_ns - self.last_pair_host > (
+            self.settings.loss_seconds * SECOND
+        )
+        if self.state is State.LOCKED and stale:
+            self.error_at_loss_ns = self._locked_error()
+            self.frequency_error = frequency_uncertainty(self.spec, math.sqrt(self.frequency_var))
+            self.holdover_from = self.last_pair_host or host_ns
+            self.servo.rebase(host_ns)
+            self.servo.slew_only()
+            self.good_run = 0
+            self._enter(State.HOLDOVER, "GPS reference lost; in holdover", Severity.WARNING)
+        if self.state is State.HOLDOVER and self.est_error_ns(host_ns) > (
+            self.settings.holdover_budget_ns
+        ):
+            self._enter(
+                State.UNSYNC,
+                f"holdover error bound passed {self.settings.holdover_budget_ns} ns; "
+                "unsynchronised",
+                Severity.ERROR,
+            )
+
+    def _enter(self, state: State, message: str, severity: Severity = Severity.NOTICE) -> None:
+        before, self.state = self.state, state
+        self.events.emit(
+            f"timing.{state.value.lower()}", severity, message,
+            {"from": before.value, "to": state.value},
+        )  # fmt: skip
+
+    def _locked_error(self) -> float:
+        return 3 * math.sqrt(self.jitter_sq) + RECEIVER_FLOOR_NS
+
+    def est_error_ns(self, host_ns: int) -> int:
+        if self.state is State.LOCKED:
+            return round(self._locked_error())
+        if self.state in (State.HOLDOVER, State.UNSYNC):
+            seconds = (host_ns - self.holdover_from) / SECOND
+            return holdover_bound_ns(
+                self.spec, seconds, self.error_at_loss_ns, self.frequency_error
+            )
+        return (
+            round(abs(self.last_offset_ns) * 2 + self._locked_error())
+            if self.servo.started
+            else SECOND
+        )
+
+    # -- leap seconds -------------------------------------------------------------------
+
+    def _plan_gps_leap(self, warning: LeapWarning, utc_ns: int) -> None:
+        if warning is self.gps_leap:
+            return
+        self.gps_leap = warning
+        if warning is LeapWarning.NONE:
+            return
+        self.plan_leap(end_of_month_ns(utc_ns), 1 if warning is LeapWarning.INSERT else -1, "GPS")
+
+    def plan_leap(self, utc_at_ns: int, sign: int, source: str) -> None:
+        known = [e for e in self.leaps.events if e.utc_at_ns == utc_at_ns and e.sign == sign]
+        if known:
+            return
+        self.leaps.schedule(utc_at_ns, sign)
+        day = datetime.datetime.fromtimestamp(utc_at_ns // SECOND - 1, datetime.UTC)
+        kind = "inserted" if sign > 0 else "deleted"
+        self.events.emit(
+            "timing.leap_scheduled",
+            Severity.NOTICE,
+            f"leap second to be {kind} at the end of {day:%Y-%m-%d} UTC ({source})",
+        )
+
+    # -- what services read -------------------------------------------------------------
+
+    def configure(self, settings: Timing) -> None:
+        """New settings from a reloaded config; the learned state is kept."""
+        self.settings = settings
+        self.spec = PRESETS[settings.oscillator]
+        self.leaps.smear = settings.smear
+
+    def trusted(self) -> bool:
+        """Served time has been locked once: from now on it must never run backwards."""
+        return self.state is not State.FREERUN
+
+    def served_ns(self, host_ns: int) -> int:
+        """Served UTC for a host realtime stamp (now, or a kernel receive timestamp)."""
+        if not self.servo.started:
+            return host_ns
+        return self.leaps.to_utc(self.servo.served(host_ns))
+
+    def sync_state(self, host_ns: int) -> SyncState:
+        continuous = self.servo.served(host_ns) if self.servo.started else host_ns
+        pending = self.leaps.pending(continuous)
+        leap_pending = Leap.NONE
+        leap_today = Leap.NONE
+        if pending is not None:
+            leap_pending = Leap.INSERT if pending.sign > 0 else Leap.DELETE
+            if pending.continuous_at_ns - continuous <= 86400 * SECOND:
+                leap_today = leap_pending
+        holdover = (host_ns - self.holdover_from) / SECOND if self.state is State.HOLDOVER else 0
+        last_pps = self.edges[-1].host_ns if self.edges else None
+        return make_state(
+            self.state, self.est_error_ns(host_ns), leap_today, leap_pending,
+            self.servo.frequency * 1e6, holdover, last_pps, self.satellites_used,
+        )  # fmt: skip
+
+
+def end_of_month_ns(utc_ns: int) -> int:
+    """UTC of the 00:00:00 that starts the next month: where leap seconds happen."""
+    moment = datetime.datetime.fromtimestamp(utc_ns // SECOND, datetime.UTC)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return int(datetime.datetime(year, month, 1, tzinfo=datetime.UTC).timestamp()) * SECOND

@@ -28,12 +28,14 @@ from firmware.timing.clock import Clock, DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from firmware.timing.service import TimingService
+from firmware.timing.sync_state import SyncState
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
+from services.ntp.server import NtpServer
 from services.syslog.forwarder import SyslogForwarder
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
@@ -101,6 +103,16 @@ def _control(config: Config, context: Context) -> Service:
     return ControlService(context.data_dir / "control.sock", context.status)
 
 
+def _ntp(config: Config, context: Context) -> Service:
+    section = config.services.ntp
+    keys = Path(section.keys_file) if section.keys_file else context.identity.ntp_keys
+
+    def sync_state() -> SyncState:
+        return context.discipline.sync_state(context.clock.now_ns())
+
+    return NtpServer(section, keys, context.served, sync_state)
+
+
 def _timing(config: Config, context: Context) -> Service:
     return TimingService(config.timing, context.discipline, context.clock, context.events)
 
@@ -164,6 +176,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ),
     ServiceSpec("timing", lambda c: True, lambda c: c.timing, _timing),
     ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
+    ServiceSpec("ntp", lambda c: c.services.ntp.enabled, lambda c: c.services.ntp, _ntp),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(
         "console",

@@ -63,9 +63,54 @@ class ServiceSection(Section):
     )
 
 
+class NtpRule(Section):
+    """One access rule; rules are tried in order and the first whose network matches wins."""
+
+    network: Network = Field(description="Clients this rule is for (CIDR, IPv4 or IPv6).")
+    action: Literal["allow", "deny"] = Field("allow", description="Answer them, or not at all.")
+    require_auth: bool = Field(
+        False, description="Requests without a valid MAC from a trusted key get no time."
+    )
+    query: bool = Field(False, description="Answer mode 6 read-only queries (ntpq -c rv).")
+    kod: bool = Field(True, description="Over the rate limit, send a KoD RATE instead of nothing.")
+    ratelimit: bool = Field(True, description="Apply the per-client rate limit.")
+
+
+class NtpRateLimit(Section):
+    interval: float = Field(
+        1.0, ge=0.001, le=3600, description="Average seconds between answered requests per client."
+    )
+    burst: int = Field(16, ge=1, le=10_000, description="Requests a client may send at once.")
+    leak: int = Field(
+        2, ge=0, le=16, description="Over the limit, 1 in 2**leak still answered (0: none)."
+    )
+    clients: int = Field(
+        100_000, ge=16, le=10_000_000, description="Clients remembered (least recent forgotten)."
+    )
+
+
 class NtpSection(ServiceSection):
     enabled: bool = Field(True, description="Run the NTP server. NTP is the appliance's job.")
     port: Port = Field(123, description="UDP port of the NTP server.")
+    keys_file: str = Field(
+        "", description="Keys in ntpd/ntpsec format; empty uses ntp.keys in the data directory."
+    )
+    trusted_keys: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=list, description="Key ids accepted; empty trusts every key in the file."
+    )
+    auth_failure: Literal["crypto-nak", "drop"] = Field(
+        "crypto-nak", description="Answer to a bad MAC or unknown key: a crypto-NAK or nothing."
+    )
+    rules: list[NtpRule] = Field(
+        default_factory=list,
+        description="Ordered access rules ([[services.ntp.rules]]); no match: allow, rate-limited.",
+    )
+    ratelimit: NtpRateLimit = Field(
+        default_factory=NtpRateLimit, description="The per-client rate limit."
+    )
+    workers: int = Field(
+        0, ge=0, le=64, description="Processes sharing the port (SO_REUSEPORT); 0: one per core."
+    )
 
 
 class DaytimeSection(ServiceSection):

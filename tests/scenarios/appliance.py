@@ -6,9 +6,25 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
+from tests.tools import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_config(path: Path, text: str = "") -> Path:
+    """A test config: NTP on a free loopback port unless the text sets [services.ntp]."""
+    if "[services.ntp]" not in text:
+        port = free_port()
+        if path.exists():  # keep the port of an earlier version, so reloads leave NTP alone
+            port = (
+                tomllib.loads(path.read_text()).get("services", {}).get("ntp", {}).get("port", port)
+            )
+        text = f'[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n{text}'
+    path.write_text(text)
+    return path
 
 
 def timeserver(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,9 +44,10 @@ class Booted:
         env = {k: v for k, v in os.environ.items() if k != "TIMESERVER_ADMIN_PASSWORD"}
         if password is not None:
             env["TIMESERVER_ADMIN_PASSWORD"] = password
-        args = ["boot", "--data-dir", str(data_dir)]
-        if config is not None:
-            args += ["--config", str(config)]
+        if config is None:
+            config = write_config(data_dir.parent / f"{data_dir.name}.toml")
+        self.config = config
+        args = ["boot", "--data-dir", str(data_dir), "--config", str(config)]
         self.stdout_path = data_dir.parent / f"{data_dir.name}.stdout"
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr"
         with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:

@@ -15,7 +15,7 @@ from firmware.panel.lock import KeypadLock
 from firmware.timing.clock import HostClock
 from tests.firmware.panel.keys import pin_keys
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
-from tests.scenarios.appliance import Booted, timeserver
+from tests.scenarios.appliance import Booted, timeserver, write_config
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_second_boot_shows_no_password(tmp_path: Path) -> None:
 
 def test_bad_config_names_its_key_and_nothing_starts(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[services.ntp]\nport = 70000\n[gps]\nbackend = "usb"\nspeed = 3\n')
+    write_config(config, '[services.ntp]\nport = 70000\n[gps]\nbackend = "usb"\nspeed = 3\n')
     result = timeserver("boot", "--data-dir", str(tmp_path / "data"), "--config", str(config))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
@@ -99,9 +99,10 @@ def test_two_first_boots_have_different_ssh_host_keys(tmp_path: Path) -> None:
 
 def test_events_of_a_booted_appliance_reach_rsyslog(tmp_path: Path, rsyslog: Rsyslog) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(
+    write_config(
+        config,
         f'[device]\nname = "lab-gm1"\n[syslog]\ntargets = ["udp://127.0.0.1:{rsyslog.udp_port}", '
-        f'"tcp://127.0.0.1:{rsyslog.tcp_port}"]\n'
+        f'"tcp://127.0.0.1:{rsyslog.tcp_port}"]\n',
     )
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
@@ -116,12 +117,12 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
     tmp_path: Path, rsyslog: Rsyslog
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(f'[syslog]\ntargets = ["tcp://127.0.0.1:{rsyslog.tcp_port}"]\n')
+    write_config(config, f'[syslog]\ntargets = ["tcp://127.0.0.1:{rsyslog.tcp_port}"]\n')
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
     booted.signal(signal.SIGHUP)
     assert booted.wait_event("config.reloaded")["message"] == "config reloaded; restarted: none"
-    config.write_text(f'[syslog]\ntargets = ["udp://127.0.0.1:{rsyslog.udp_port}"]\n')
+    write_config(config, f'[syslog]\ntargets = ["udp://127.0.0.1:{rsyslog.udp_port}"]\n')
     booted.signal(signal.SIGHUP)
     event = booted.wait_event("config.reloaded", count=2)
     assert event["message"] == "config reloaded; restarted: syslog"
@@ -133,7 +134,7 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
         ("config file", "SIGHUP", "syslog.targets")
     ]
     assert audit[0]["new"] == [f"udp://127.0.0.1:{rsyslog.udp_port}"]
-    config.write_text("[syslog]\ntargets = 5\n")
+    write_config(config, "[syslog]\ntargets = 5\n")
     booted.signal(signal.SIGHUP)
     refused = booted.wait_event("config.invalid")
     assert "syslog.targets: 5: input should be a valid list" in str(refused["message"])
@@ -145,14 +146,14 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
 def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     link = tmp_path / "gps0"
-    config.write_text(f'[gps.sim]\nscenario = "antenna_short"\nlink = "{link}"\n')
+    write_config(config, f'[gps.sim]\nscenario = "antenna_short"\nlink = "{link}"\n')
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
     assert "gps      sim receiver at /dev/pts/" in booted.stdout()
     assert link.is_symlink()
     fault = booted.wait_event("gps.antenna_fault")
     assert fault["message"] == "GPS antenna short"
-    config.write_text(f'[gps.sim]\nscenario = "locked"\nlink = "{link}"\n')
+    write_config(config, f'[gps.sim]\nscenario = "locked"\nlink = "{link}"\n')
     booted.signal(signal.SIGHUP)
     assert booted.wait_event("config.reloaded")["message"] == "config reloaded; restarted: gps"
     booted.wait_event("gps.fix_acquired")
@@ -163,7 +164,7 @@ def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> 
 def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
     link = tmp_path / "console"
     config = tmp_path / "config.toml"
-    config.write_text(f'[services.console]\nlink = "{link}"\n')
+    write_config(config, f'[services.console]\nlink = "{link}"\n')
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
     assert f"picocom -b 9600 {link}" in booted.stdout()
@@ -205,7 +206,7 @@ def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
 def test_keypad_lockout_through_timeserver_panel_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     config = tmp_path / "config.toml"
-    config.write_text("[panel]\nlockout_seconds = 600\n")
+    write_config(config, "[panel]\nlockout_seconds = 600\n")
     booted = Booted(data, config)
     booted.wait_event("appliance.ready")
     data_dir = ["--data-dir", str(data)]
@@ -233,7 +234,7 @@ def test_keypad_lockout_through_timeserver_panel_survives_a_restart(tmp_path: Pa
 
 def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text("[timing]\nlock_samples = 3\n")
+    write_config(config, "[timing]\nlock_samples = 3\n")
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("timing.locked")
     result = timeserver("status", "--data-dir", str(tmp_path / "data"))

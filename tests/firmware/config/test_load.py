@@ -14,8 +14,8 @@ BAD = [
         "services.ntp.port: 70000 is out of range 1..65535",
     ),
     (
-        "[services.ntp]\nprot = 123\n",
-        "services.ntp.prot: unknown key (allowed here: enabled, port, bind, allow)",
+        "[services.ssh]\nprot = 22\n",
+        "services.ssh.prot: unknown key (allowed here: enabled, port, bind, allow)",
     ),
     (
         '[services.ntp]\nenabled = "yes"\n',

@@ -1,0 +1,56 @@
+"""Mode 6 control messages, read-only: READSTAT and READVAR of the system variables, which
+is what `ntpq -c rv` asks. Nothing that writes is understood."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from services.ntp.packet import NtpPacketError
+
+CONTROL_HEADER = struct.Struct("!BBHHHHH")
+READSTAT, READVAR = 1, 2
+RESPONSE, MORE = 0x80, 0x20
+MAX_FRAGMENT = 468
+SOURCE_UHF_RADIO = 4  # ntpd's clock source code for GPS
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    version: int
+    opcode: int
+    sequence: int
+    association: int
+
+
+def decode_control(data: bytes) -> ControlRequest:
+    if len(data) < CONTROL_HEADER.size:
+        raise NtpPacketError("mode 6 message shorter than its 12-byte header")
+    first, op, sequence, _status, association, offset, count = CONTROL_HEADER.unpack_from(data)
+    if op & (RESPONSE | MORE) or offset != 0 or CONTROL_HEADER.size + count > len(data):
+        raise NtpPacketError("not a single-fragment mode 6 request")
+    return ControlRequest((first >> 3) & 7, op & 0x1F, sequence, association)
+
+
+def system_status(leap: int, synchronised: bool) -> int:
+    source = SOURCE_UHF_RADIO if synchronised else 0
+    return (leap << 14) | (source << 8)
+
+
+def encode_responses(request: ControlRequest, status: int, text: str) -> list[bytes]:
+    """The response fragments to a request; data cut at 468 bytes as ntpd does."""
+    data = text.encode("ascii")
+    chunks = [data[n : n + MAX_FRAGMENT] for n in range(0, len(data), MAX_FRAGMENT)] or [b""]
+    fragments = []
+    for index, chunk in enumerate(chunks):
+        more = MORE if index < len(chunks) - 1 else 0
+        header = CONTROL_HEADER.pack(
+            (request.version << 3) | 6, RESPONSE | more | request.opcode, request.sequence,
+            status, request.association, index * MAX_FRAGMENT, len(chunk),
+        )  # fmt: skip
+        fragments.append(header + chunk + b"\0" * (-len(chunk) % 4))
+    return fragments
+
+
+def system_variables(values: dict[str, str]) -> str:
+    return ",\r\n".join(f"{name}={value}" for name, value in values.items())

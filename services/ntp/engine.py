@@ -1,0 +1,186 @@
+"""The NTP server's decisions, free of I/O: access rules, rate limit, authentication, reply.
+
+`handle()` takes a request, the client's address and the served receive time, and says what
+to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in as late as
+possible and signs it. No unauthenticated reply is larger than its request; mode 6 answers
+only networks granted `query`, and mode 7 is never answered.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from firmware.config.schema import NtpSection
+from firmware.timing.sync_state import SyncState
+from services.ntp.control import (
+    READSTAT,
+    READVAR,
+    decode_control,
+    encode_responses,
+    system_status,
+    system_variables,
+)
+from services.ntp.keys import NtpKey
+from services.ntp.packet import (
+    HEADER_SIZE,
+    NtpPacketError,
+    decode_trailer,
+    ns_to_ntp,
+    short_format,
+)
+from services.ntp.ratelimit import RateLimiter
+from services.ntp.rules import AccessRules
+
+PRECISION = -20  # about a microsecond: what a user-space clock read resolves
+STAMP = struct.Struct("!Q")
+TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three timestamps
+COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
+            "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+KeyLookup = Callable[[int], NtpKey | None]
+
+
+@dataclass(slots=True)
+class Reply:
+    """A time reply waiting for its transmit timestamp, or finished packets."""
+
+    header: bytearray | None
+    key: NtpKey | None
+    packets: list[bytes] | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        config: NtpSection,
+        keys: KeyLookup,
+        variables: Callable[[], dict[str, str]],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.rules = AccessRules(config.rules, config.allow)
+        limit = config.ratelimit
+        self.limiter = RateLimiter(
+            limit.interval, limit.burst, limit.leak, limit.clients, rng or random.Random()
+        )
+        self.keys = keys
+        self.auth_failure_nak = config.auth_failure == "crypto-nak"
+        self.variables = variables
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.template = bytearray(24)
+        self.leap = 3
+        self.synchronised = False
+
+    def update(self, sync: SyncState, reference_ns: int) -> None:
+        """New sync state: rebuild the part of every reply that does not change per request."""
+        self.leap = int(sync.leap)
+        self.synchronised = sync.stratum < 16
+        stratum = sync.stratum if self.synchronised else 0  # RFC 5905: 16 goes out as 0
+        refid = sync.refid.encode("ascii")[:4].ljust(4, b"\0")
+        reference = ns_to_ntp(reference_ns) if self.synchronised else 0
+        dispersion = short_format(sync.root_dispersion_ns)
+        TEMPLATE.pack_into(
+            self.template, 0, 0, stratum, 0, PRECISION, 0, dispersion, refid, reference
+        )
+
+    def handle(self, data: bytes, address: str, receive_ns: int) -> Reply | None:
+        size = len(data)
+        if size == 0:
+            self.counters["malformed"] += 1
+            return None
+        first = data[0]
+        mode, version = first & 7, (first >> 3) & 7
+        decision = self.rules.decide(address)
+        if not decision.allow:
+            self.counters["denied"] += 1
+            return None
+        if mode == 3 or (mode == 0 and version == 1):
+            return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
+                                decision.require_auth)  # fmt: skip
+        if mode == 6:
+            self.counters["mode6"] += 1
+            return self._control(data) if decision.query else None
+        if mode == 7:
+            self.counters["mode7"] += 1
+            return None
+        self.counters["other_modes"] += 1
+        return None
+
+    def _client(
+        self, data: bytes, address: str, receive_ns: int, limited: bool, kod: bool, auth: bool
+    ) -> Reply | None:
+        size = len(data)
+        version = (data[0] >> 3) & 7
+        if size < HEADER_SIZE or not 1 <= version <= 4:
+            self.counters["malformed"] += 1
+            return None
+        if limited and not self.limiter.allow(address, receive_ns):
+            self.counters["rate_limited"] += 1
+            if not kod:
+                return None
+            self.counters["kod_sent"] += 1
+            return Reply(None, None, [self._kiss(data, b"RATE")])
+        key = None
+        if size > HEADER_SIZE:
+            try:
+                _, mac = decode_trailer(memoryview(data)[HEADER_SIZE:], version)
+            except NtpPacketError:
+                self.counters["malformed"] += 1
+                return None
+            if mac is not None and mac.digest:
+                key = self.keys(mac.key_id)
+                signed = data[: size - 4 - len(mac.digest)]
+                if key is None or not key.verify(signed, mac.digest):
+                    self.counters["bad_mac"] += 1
+                    if self.auth_failure_nak:
+                        return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
+                    return None
+                self.counters["authenticated"] += 1
+        if auth and key is None:
+            self.counters["denied"] += 1
+            return None
+        header = bytearray(HEADER_SIZE)
+        header[:24] = self.template
+        mode = 4 if (data[0] & 7) == 3 else 2  # NTPv1 clients without a mode get symmetric
+        header[0] = (self.leap << 6) | (version << 3) | mode
+        header[2] = data[2]  # poll, echoed
+        header[24:32] = data[40:48]  # origin: the client's transmit timestamp
+        STAMP.pack_into(header, 32, ns_to_ntp(receive_ns))
+        self.counters["served"] += 1
+        return Reply(header, key)
+
+    def _kiss(self, data: bytes, code: bytes) -> bytes:
+        """A kiss-o'-death: LI 3, stratum 0, the kiss code, and no time at all."""
+        version = (data[0] >> 3) & 7
+        header = bytearray(HEADER_SIZE)
+        header[0] = (3 << 6) | (version << 3) | 4
+        header[2] = data[2]
+        header[12:16] = code
+        header[24:32] = data[40:48]
+        return bytes(header)
+
+    def _control(self, data: bytes) -> Reply | None:
+        try:
+            request = decode_control(data)
+        except NtpPacketError:
+            self.counters["malformed"] += 1
+            return None
+        if request.opcode not in (READSTAT, READVAR) or request.association != 0:
+            return None
+        status = system_status(self.leap, self.synchronised)
+        text = system_variables(self.variables()) if request.opcode == READVAR else ""
+        return Reply(None, None, encode_responses(request, status, text))
+
+
+def finish(reply: Reply, transmit_ns: int) -> list[bytes]:
+    """Stamp the transmit time into a time reply and sign it with the request's key."""
+    if reply.packets is not None:
+        return reply.packets
+    header = reply.header
+    assert header is not None
+    STAMP.pack_into(header, 40, ns_to_ntp(transmit_ns))
+    if reply.key is None:
+        return [bytes(header)]
+    key = reply.key
+    return [bytes(header) + struct.pack("!I", key.key_id) + key.mac(bytes(header))]

@@ -1,0 +1,63 @@
+"""The keys in use: read from the keys file, reread when it changes, changed without a
+restart (add, rotate, remove), and listed by id and type only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from firmware.atomic_file import write_atomic
+from services.ntp.keys import KeyType, NtpKey, format_keys, parse_keys, parse_secret
+
+
+class KeyRing:
+    def __init__(self, path: Path, trusted: list[int]) -> None:
+        self.path = path
+        self.trusted = frozenset(trusted)
+        self.keys: dict[int, NtpKey] = {}
+        self.stamp: tuple[int, int] | None = None
+        self.reload()
+
+    def reload(self) -> bool:
+        """Read the file again if it changed; True when it did. Errors raise KeysFileError."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            self.keys, self.stamp = {}, None
+            return False
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp == self.stamp:
+            return False
+        self.keys = parse_keys(self.path.read_text(encoding="ascii"), str(self.path))
+        self.stamp = stamp
+        return True
+
+    def lookup(self, key_id: int) -> NtpKey | None:
+        if self.trusted and key_id not in self.trusted:
+            return None
+        return self.keys.get(key_id)
+
+    def listing(self) -> list[tuple[int, str]]:
+        return [(key.key_id, key.type.value) for key in sorted(self.keys.values(), key=_id)]
+
+    def add(self, key_id: int, key_type: KeyType, secret_text: str) -> None:
+        """Add or rotate (replace) a key."""
+        if not 1 <= key_id <= 65535:
+            raise ValueError("key id must be 1..65535")
+        self.keys[key_id] = NtpKey(key_id, key_type, parse_secret(secret_text, key_type))
+        self._write()
+
+    def remove(self, key_id: int) -> None:
+        if key_id not in self.keys:
+            raise ValueError(f"no key {key_id}")
+        del self.keys[key_id]
+        self._write()
+
+    def _write(self) -> None:
+        write_atomic(self.path, format_keys(self.keys).encode("ascii"))
+        info = os.stat(self.path)
+        self.stamp = (info.st_mtime_ns, info.st_size)
+
+
+def _id(key: NtpKey) -> int:
+    return key.key_id

@@ -1,0 +1,96 @@
+"""Symmetric keys: the ntp.keys file of ntpd/ntpsec (also chrony's HEX:/ASCII: keys) and
+the MACs of RFC 5905 (MD5, SHA1: digest of key + packet) and RFC 8573 (AES-128-CMAC)."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from enum import Enum
+
+from cryptography.hazmat.primitives import cmac, hashes
+from cryptography.hazmat.primitives.ciphers import algorithms
+
+
+class KeyType(Enum):
+    MD5 = "MD5"
+    SHA1 = "SHA1"
+    AES128CMAC = "AES128CMAC"
+
+
+TYPE_NAMES = {"MD5": KeyType.MD5, "M": KeyType.MD5, "SHA1": KeyType.SHA1,
+              "AES128CMAC": KeyType.AES128CMAC, "AES-128-CMAC": KeyType.AES128CMAC,
+              "AES128": KeyType.AES128CMAC, "CMAC": KeyType.AES128CMAC}  # fmt: skip
+DIGEST_SIZE = {KeyType.MD5: 16, KeyType.SHA1: 20, KeyType.AES128CMAC: 16}
+ASCII_MAX = 20  # ntpsec: up to 20 printable characters are ASCII, longer keys are hex
+
+
+class KeysFileError(ValueError):
+    """A keys file line that cannot be used; names the line."""
+
+
+@dataclass(frozen=True)
+class NtpKey:
+    key_id: int
+    type: KeyType
+    secret: bytes
+
+    def mac(self, data: bytes) -> bytes:
+        if self.type is KeyType.AES128CMAC:
+            signer = cmac.CMAC(algorithms.AES(self.secret))
+            signer.update(data)
+            return signer.finalize()
+        digest = hashes.Hash(hashes.MD5() if self.type is KeyType.MD5 else hashes.SHA1())
+        digest.update(self.secret)
+        digest.update(data)
+        return digest.finalize()
+
+    def verify(self, data: bytes, received: bytes) -> bool:
+        return len(received) == DIGEST_SIZE[self.type] and hmac.compare_digest(
+            self.mac(data), received
+        )
+
+
+def parse_secret(text: str, key_type: KeyType) -> bytes:
+    if text.startswith("HEX:"):
+        secret = bytes.fromhex(text[4:])
+    elif text.startswith("ASCII:"):
+        secret = text[6:].encode("ascii")
+    elif len(text) <= ASCII_MAX:
+        secret = text.encode("ascii")
+    else:
+        secret = bytes.fromhex(text)
+    if not secret:
+        raise ValueError("empty key")
+    if key_type is KeyType.AES128CMAC and len(secret) != 16:
+        raise ValueError(f"an AES-128-CMAC key is 16 bytes, not {len(secret)}")
+    return secret
+
+
+def parse_keys(text: str, source: str) -> dict[int, NtpKey]:
+    keys: dict[int, NtpKey] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        try:
+            if len(fields) != 3:
+                raise ValueError("expected: keyid type key")
+            key_id = int(fields[0])
+            if not 1 <= key_id <= 65535:
+                raise ValueError(f"key id {key_id} is not 1..65535")
+            key_type = TYPE_NAMES.get(fields[1].upper())
+            if key_type is None:
+                raise ValueError(f"type {fields[1]!r} is not MD5, SHA1 or AES128CMAC")
+            keys[key_id] = NtpKey(key_id, key_type, parse_secret(fields[2], key_type))
+        except ValueError as exc:
+            # The key text itself never goes into the message.
+            raise KeysFileError(f"{source}:{number}: {exc}") from None
+    return keys
+
+
+def format_keys(keys: dict[int, NtpKey]) -> str:
+    lines = ["# NTP symmetric keys. Format of ntpd/ntpsec: keyid type key (hex)."]
+    for key_id, key in sorted(keys.items()):
+        lines.append(f"{key_id} {key.type.value} {key.secret.hex()}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""Real NTP clients against the appliance: chronyd with each key type, ntplib, scapy probes
+and a flood, on loopback."""
+
+import socket
+import time
+from collections.abc import Iterator
+
+import ntplib
+import pytest
+from scapy.layers.ntp import NTPControl, NTPPrivate
+
+from tests.interop.ntp_appliance import (
+    appliance_keys,
+    boot_locked,
+    chrony_keyfile,
+    chronyd_offset,
+    ntp_config,
+)
+from tests.scenarios.appliance import Booted
+from tests.tools import free_port
+
+RULES = """
+[services.ntp.ratelimit]
+burst = 8
+[[services.ntp.rules]]
+network = "127.0.0.66/32"
+action = "deny"
+[[services.ntp.rules]]
+network = "127.0.0.88/32"
+[[services.ntp.rules]]
+network = "127.0.0.0/8"
+ratelimit = false
+[[services.ntp.rules]]
+network = "::1/128"
+ratelimit = false
+"""
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Booted, int]]:
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot_locked(tmp_path_factory.mktemp("ntp"), ntp_config(port, RULES))
+    yield booted, port
+    booted.stop()
+
+
+@pytest.mark.parametrize("kind", ["MD5", "SHA1", "AES128CMAC"])
+def test_chronyd_authenticated_samples(appliance: tuple[Booted, int], kind: str) -> None:
+    booted, port = appliance
+    key_id, secret = appliance_keys(booted.data_dir)[kind]
+    offset = chronyd_offset(port, chrony_keyfile([(key_id, kind, secret)]), key_id)
+    assert offset is not None and abs(offset) < 0.001
+
+
+def test_chronyd_with_a_wrong_key_gets_no_usable_sample(appliance: tuple[Booted, int]) -> None:
+    booted, port = appliance
+    key_id, _ = appliance_keys(booted.data_dir)["AES128CMAC"]
+    wrong = chrony_keyfile([(key_id, "AES128CMAC", "00" * 16)])
+    assert chronyd_offset(port, wrong, key_id) is None
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_ntplib_versions(appliance: tuple[Booted, int], version: int) -> None:
+    _, port = appliance
+    response = ntplib.NTPClient().request("127.0.0.1", port=port, version=version, timeout=2)
+    assert response.version == version and response.mode == 4
+    assert response.stratum == 1 and response.leap == 0
+    assert ntplib.ref_id_to_text(response.ref_id) == "71.80.83.0"  # "GPS\0"
+    assert abs(response.offset) < 0.001
+
+
+def test_ipv6(appliance: tuple[Booted, int]) -> None:
+    _, port = appliance
+    response = ntplib.NTPClient().request("::1", port=port, version=4, timeout=2)
+    assert response.stratum == 1
+
+
+def probe(port: int, payload: bytes, source: str, wait: float = 1.0) -> list[bytes]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.settimeout(wait)
+        sock.sendto(payload, ("127.0.0.1", port))
+        replies = []
+        try:
+            while True:
+                replies.append(sock.recvfrom(4096)[0])
+        except TimeoutError:
+            return replies
+
+
+def test_scapy_mode_7_and_mode_6_from_a_denied_address_get_nothing(
+    appliance: tuple[Booted, int],
+) -> None:
+    _, port = appliance
+    mon_getlist = bytes(NTPPrivate(mode=7, implementation=3, request_code=42))
+    readvar = bytes(NTPControl(op_code=2, sequence=1))
+    assert probe(port, mon_getlist, "127.0.0.66") == []
+    assert probe(port, readvar, "127.0.0.66") == []
+    assert probe(port, mon_getlist, "127.0.0.1") == []  # mode 7 is never answered
+    status = booted_status(appliance[0])
+    assert status["mode7"] >= 1 and status["denied"] >= 2
+
+
+def booted_status(booted: Booted) -> dict[str, int]:
+    import json
+
+    from tests.scenarios.appliance import timeserver
+
+    tree = json.loads(timeserver("status", "--data-dir", str(booted.data_dir), "--json").stdout)
+    return tree["ntp"]  # type: ignore[no-any-return]
+
+
+def test_flood_gets_kod_or_drops_while_another_client_is_served(
+    appliance: tuple[Booted, int],
+) -> None:
+    _, port = appliance
+    request = bytes([0x23]) + b"\0" * 39 + b"floodtx!"
+    answers: list[bytes] = []
+    served_other = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+        flood.bind(("127.0.0.88", 0))
+        flood.settimeout(0.002)
+        deadline = time.monotonic() + 3
+        for n in range(600):
+            if time.monotonic() > deadline:
+                break
+            flood.sendto(request, ("127.0.0.1", port))
+            try:
+                answers.append(flood.recvfrom(4096)[0])
+            except TimeoutError:
+                pass
+            if n % 100 == 0:
+                other = ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
+                served_other += other.stratum == 1
+    kods = [a for a in answers if a[12:16] == b"RATE" and a[1] == 0 and a[0] >> 6 == 3]
+    normal = [a for a in answers if a[12:16] == b"GPS\0"]
+    assert len(kods) > 100
+    assert len(normal) < 300, "the flood was not limited"
+    assert served_other == 6

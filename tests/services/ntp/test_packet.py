@@ -1,0 +1,95 @@
+"""The NTP codec against real captured packets, decoded and encoded back byte for byte."""
+
+import pytest
+
+from services.ntp.packet import (
+    Extension,
+    Mac,
+    NtpPacket,
+    NtpPacketError,
+    decode_packet,
+    encode_packet,
+    ns_to_ntp,
+    ntp_to_ns,
+    short_format,
+)
+from tests.services.ntp.captures import (
+    CHRONY_AES,
+    CHRONY_MD5,
+    CHRONY_PLAIN,
+    CHRONY_SHA1,
+    CHRONYD_REPLY,
+    CHRONYD_REPLY_AES,
+    NTPLIB_V3,
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "version", "mode", "key_id", "digest_size"),
+    [
+        (CHRONY_PLAIN, 4, 3, None, 0),
+        (CHRONY_MD5, 4, 3, 1, 16),
+        (CHRONY_SHA1, 4, 3, 2, 20),
+        (CHRONY_AES, 4, 3, 3, 16),
+        (NTPLIB_V3, 3, 3, None, 0),
+        (CHRONYD_REPLY, 4, 4, None, 0),
+        (CHRONYD_REPLY_AES, 4, 4, 3, 16),
+    ],
+)
+def test_captures_decode_and_encode_back(
+    data: bytes, version: int, mode: int, key_id: int | None, digest_size: int
+) -> None:
+    packet = decode_packet(data)
+    assert (packet.version, packet.mode) == (version, mode)
+    assert (packet.mac.key_id if packet.mac else None) == key_id
+    assert len(packet.mac.digest) if packet.mac else 0 == digest_size
+    assert encode_packet(packet) == data
+
+
+def test_chronyd_reply_fields() -> None:
+    reply = decode_packet(CHRONYD_REPLY)
+    assert (reply.leap, reply.stratum, reply.poll, reply.precision) == (0, 1, 0, -26)
+    assert reply.refid == bytes([127, 127, 1, 1])
+    assert reply.origin == decode_packet(CHRONY_PLAIN).transmit
+    assert reply.transmit > reply.receive
+
+
+def test_extension_fields_round_trip() -> None:
+    packet = NtpPacket(0, 4, 3, 0, 6, -20, 0, 0, b"\0" * 4, 0, 0, 0, 1,
+                       (Extension(0x0104, b"abcdefghijkl"), Extension(0x0204, b"x" * 28)),
+                       Mac(7, b"\x11" * 16))  # fmt: skip
+    data = encode_packet(packet)
+    assert len(data) == 48 + 16 + 32 + 20
+    assert decode_packet(data) == packet
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (CHRONY_PLAIN[:47], "shorter than the 48-byte header"),
+        (b"\x03" + CHRONY_PLAIN[1:], "version 0 is not 1-4"),
+        (CHRONY_PLAIN + b"\0" * 8, "trailing bytes are no field and no MAC"),
+        (CHRONY_PLAIN + b"\x00\x01\x00\x05" + b"\0" * 28, "extension field of length 5"),
+        (CHRONY_PLAIN + b"\x00\x01\x01\x00" + b"\0" * 28, "extension field of length 256"),
+        (NTPLIB_V3 + b"\0" * 32, "version 3 packets carry no extension fields"),
+        (CHRONY_PLAIN + b"\0\0\0\x05", "must be a crypto-NAK"),
+    ],
+)
+def test_malformed_packets_raise_one_error_type(data: bytes, message: str) -> None:
+    with pytest.raises(NtpPacketError, match=message):
+        decode_packet(data)
+
+
+def test_crypto_nak_trailer() -> None:
+    assert decode_packet(CHRONY_PLAIN + b"\0\0\0\0").mac == Mac(0, b"")
+
+
+def test_timestamps_and_the_2036_era() -> None:
+    now = 1_800_000_000_123_456_789
+    assert abs(ntp_to_ns(ns_to_ntp(now), now) - now) <= 1
+    after_2036 = 2_100_000_000 * 10**9  # 2036-07-18, era 1
+    stamp = ns_to_ntp(after_2036)
+    assert stamp >> 32 == (2_100_000_000 + 2_208_988_800) % 2**32
+    assert ntp_to_ns(stamp, after_2036 - 10**9) == after_2036
+    assert short_format(1_500_000_000) == 0x00018000
+    assert short_format(10**15) == 0xFFFFFFFF

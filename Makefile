@@ -8,12 +8,14 @@ DATA_DIR ?= .data
 DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
 	linuxptp socat rdate iproute2
 
-.PHONY: run test lint pytest debs venv reference clean
+NTPQ := .cache/ntpsec/usr/bin/ntpq
+
+.PHONY: run test lint pytest debs venv reference clean tools
 
 run: venv debs
 	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
 
-test: venv debs lint pytest
+test: venv debs tools lint pytest
 
 lint: venv
 	$(BIN)/ruff check .
@@ -45,8 +47,17 @@ debs:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# ntpq ships inside the ntpsec package, which would replace chrony: take the script only.
+tools: $(NTPQ)
+
+$(NTPQ):
+	mkdir -p .cache/ntpsec-deb
+	cd .cache/ntpsec-deb && (apt-get download ntpsec >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get download ntpsec >/dev/null))
+	dpkg-deb -x .cache/ntpsec-deb/ntpsec_*.deb .cache/ntpsec
+
 reference: venv
 	$(BIN)/timeserver config reference > docs/config.md
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

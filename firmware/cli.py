@@ -215,7 +215,12 @@ async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
 
     async def reload() -> None:
         async with reloads:
-            await appliance.reload()
+            try:
+                await appliance.reload()
+            except Exception as exc:
+                appliance.context.events.emit(
+                    "config.reload_failed", Severity.ERROR, f"reload failed: {exc!r}"
+                )
 
     pending: set[asyncio.Task[None]] = set()
 

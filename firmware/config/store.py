@@ -91,10 +91,11 @@ def _put(document: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _get(config: BaseModel, key: str) -> object:
-    node: object = config
+    """The value at a dotted key, as plain JSON data (tables and lists of tables too)."""
+    node: object = config.model_dump(mode="json")
     for name in key.split("."):
-        node = getattr(node, name, None)
-    return node.model_dump(mode="json") if isinstance(node, BaseModel) else node
+        node = node.get(name) if isinstance(node, dict) else None
+    return node
 
 
 def is_secret(model: type[BaseModel], key: str) -> bool:

@@ -97,3 +97,14 @@ def test_hand_edited_file_changes_are_audited_on_reload(tmp_path: Path) -> None:
     ]
     store.reload("config file", "SIGHUP")
     assert len(list(store.audit.entries())) == 2
+
+
+def test_lists_of_tables_are_audited_as_plain_data(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.load()
+    rule = {"network": "192.0.2.0/24", "action": "deny"}
+    store.set({"services.ntp.rules": [rule]}, "admin", "ssh 192.0.2.7")
+    (entry,) = store.audit.entries()
+    assert entry.old == [] and entry.new == [
+        {**rule, "require_auth": False, "query": False, "kod": True, "ratelimit": True}
+    ]

@@ -36,6 +36,8 @@ from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
 from services.ntp.server import NtpServer
+from services.simple_time.formats import daytime, rfc868
+from services.simple_time.server import SimpleTimeServer
 from services.syslog.forwarder import SyslogForwarder
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
@@ -113,6 +115,14 @@ def _ntp(config: Config, context: Context) -> Service:
     return NtpServer(section, keys, context.served, sync_state)
 
 
+def _daytime(config: Config, context: Context) -> Service:
+    return SimpleTimeServer("daytime", config.services.daytime, context.served, daytime)
+
+
+def _time(config: Config, context: Context) -> Service:
+    return SimpleTimeServer("time", config.services.time, context.served, rfc868)
+
+
 def _timing(config: Config, context: Context) -> Service:
     return TimingService(config.timing, context.discipline, context.clock, context.events)
 
@@ -177,6 +187,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("timing", lambda c: True, lambda c: c.timing, _timing),
     ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
     ServiceSpec("ntp", lambda c: c.services.ntp.enabled, lambda c: c.services.ntp, _ntp),
+    ServiceSpec(
+        "daytime", lambda c: c.services.daytime.enabled, lambda c: c.services.daytime, _daytime
+    ),
+    ServiceSpec("time", lambda c: c.services.time.enabled, lambda c: c.services.time, _time),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(
         "console",

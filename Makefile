@@ -10,7 +10,7 @@ DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client
 
 NTPQ := .cache/ntpsec/usr/bin/ntpq
 
-.PHONY: run test lint pytest debs venv reference clean tools
+.PHONY: run test lint pytest debs venv reference clean tools bench
 
 run: venv debs
 	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
@@ -55,6 +55,10 @@ $(NTPQ):
 	cd .cache/ntpsec-deb && (apt-get download ntpsec >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get download ntpsec >/dev/null))
 	dpkg-deb -x .cache/ntpsec-deb/ntpsec_*.deb .cache/ntpsec
+
+# Figures beside chronyd, measured in the same run (needs gcc and chrony).
+bench: venv debs
+	$(BIN)/python tests/bench/run.py
 
 reference: venv
 	$(BIN)/timeserver config reference > docs/config.md

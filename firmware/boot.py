@@ -28,14 +28,13 @@ from firmware.timing.clock import Clock, DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from firmware.timing.service import TimingService
-from firmware.timing.sync_state import SyncState
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
-from services.ntp.server import NtpServer
+from services.ntp.service import NtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
 from services.syslog.forwarder import SyslogForwarder
@@ -109,10 +108,8 @@ def _ntp(config: Config, context: Context) -> Service:
     section = config.services.ntp
     keys = Path(section.keys_file) if section.keys_file else context.identity.ntp_keys
 
-    def sync_state() -> SyncState:
-        return context.discipline.sync_state(context.clock.now_ns())
-
-    return NtpServer(section, keys, context.served, sync_state)
+    clock = context.clock
+    return NtpService(section, keys, context.discipline, clock.now_ns, context.served.to_served)
 
 
 def _daytime(config: Config, context: Context) -> Service:

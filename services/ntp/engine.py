@@ -36,6 +36,7 @@ from services.ntp.rules import AccessRules
 
 PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")
+KEY_ID = struct.Struct("!I")
 TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three timestamps
 COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
             "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
@@ -122,21 +123,21 @@ class Engine:
             self.counters["kod_sent"] += 1
             return Reply(None, None, [self._kiss(data, b"RATE")])
         key = None
-        if size > HEADER_SIZE:
+        if size == HEADER_SIZE + 20 or size == HEADER_SIZE + 24:
+            # The common authenticated request: a MAC right after the header.
+            key = self._check_mac(data, KEY_ID.unpack_from(data, HEADER_SIZE)[0], HEADER_SIZE)
+            if key is None:
+                return self._bad_mac(data)
+        elif size > HEADER_SIZE:
             try:
                 _, mac = decode_trailer(memoryview(data)[HEADER_SIZE:], version)
             except NtpPacketError:
                 self.counters["malformed"] += 1
                 return None
             if mac is not None and mac.digest:
-                key = self.keys(mac.key_id)
-                signed = data[: size - 4 - len(mac.digest)]
-                if key is None or not key.verify(signed, mac.digest):
-                    self.counters["bad_mac"] += 1
-                    if self.auth_failure_nak:
-                        return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
-                    return None
-                self.counters["authenticated"] += 1
+                key = self._check_mac(data, mac.key_id, size - 4 - len(mac.digest))
+                if key is None:
+                    return self._bad_mac(data)
         if auth and key is None:
             self.counters["denied"] += 1
             return None
@@ -149,6 +150,19 @@ class Engine:
         STAMP.pack_into(header, 32, ns_to_ntp(receive_ns))
         self.counters["served"] += 1
         return Reply(header, key)
+
+    def _check_mac(self, data: bytes, key_id: int, signed_end: int) -> NtpKey | None:
+        key = self.keys(key_id)
+        if key is None or not key.verify(data[:signed_end], data[signed_end + 4 :]):
+            return None
+        self.counters["authenticated"] += 1
+        return key
+
+    def _bad_mac(self, data: bytes) -> Reply | None:
+        self.counters["bad_mac"] += 1
+        if self.auth_failure_nak:
+            return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
+        return None
 
     def _kiss(self, data: bytes, code: bytes) -> bytes:
         """A kiss-o'-death: LI 3, stratum 0, the kiss code, and no time at all."""
@@ -174,13 +188,19 @@ class Engine:
 
 
 def finish(reply: Reply, transmit_ns: int) -> list[bytes]:
-    """Stamp the transmit time into a time reply and sign it with the request's key."""
+    """Everything to send for a reply: finished packets, or the time reply stamped."""
     if reply.packets is not None:
         return reply.packets
+    return [finish_time(reply, transmit_ns)]
+
+
+def finish_time(reply: Reply, transmit_ns: int) -> bytes:
+    """Stamp the transmit time into a time reply and sign it with the request's key."""
     header = reply.header
     assert header is not None
     STAMP.pack_into(header, 40, ns_to_ntp(transmit_ns))
     if reply.key is None:
-        return [bytes(header)]
+        return bytes(header)
     key = reply.key
-    return [bytes(header) + struct.pack("!I", key.key_id) + key.mac(bytes(header))]
+    signed = bytes(header)
+    return signed + KEY_ID.pack(key.key_id) + key.mac(signed)

@@ -4,7 +4,7 @@ the MACs of RFC 5905 (MD5, SHA1: digest of key + packet) and RFC 8573 (AES-128-C
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from cryptography.hazmat.primitives import cmac, hashes
@@ -33,16 +33,22 @@ class NtpKey:
     key_id: int
     type: KeyType
     secret: bytes
+    _base: cmac.CMAC | hashes.Hash = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Keyed once; each MAC copies this context instead of setting the key up again.
+        base: cmac.CMAC | hashes.Hash
+        if self.type is KeyType.AES128CMAC:
+            base = cmac.CMAC(algorithms.AES(self.secret))
+        else:
+            base = hashes.Hash(hashes.MD5() if self.type is KeyType.MD5 else hashes.SHA1())
+            base.update(self.secret)
+        object.__setattr__(self, "_base", base)
 
     def mac(self, data: bytes) -> bytes:
-        if self.type is KeyType.AES128CMAC:
-            signer = cmac.CMAC(algorithms.AES(self.secret))
-            signer.update(data)
-            return signer.finalize()
-        digest = hashes.Hash(hashes.MD5() if self.type is KeyType.MD5 else hashes.SHA1())
-        digest.update(self.secret)
-        digest.update(data)
-        return digest.finalize()
+        context = self._base.copy()
+        context.update(data)
+        return context.finalize()
 
     def verify(self, data: bytes, received: bytes) -> bool:
         return len(received) == DIGEST_SIZE[self.type] and hmac.compare_digest(

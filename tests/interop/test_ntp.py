@@ -1,6 +1,8 @@
 """Real NTP clients against the appliance: chronyd with each key type, ntplib, scapy probes
 and a flood, on loopback."""
 
+import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from tests.scenarios.appliance import Booted
 from tests.tools import free_port
 
 RULES = """
+workers = 2
 [services.ntp.ratelimit]
 burst = 8
 [[services.ntp.rules]]
@@ -137,3 +140,34 @@ def test_flood_gets_kod_or_drops_while_another_client_is_served(
     assert len(kods) > 100
     assert len(normal) < 300, "the flood was not limited"
     assert served_other == 6
+
+
+def test_two_workers_share_the_port(appliance: tuple[Booted, int]) -> None:
+    _, port = appliance
+    for _ in range(40):  # new source ports spread over the workers (SO_REUSEPORT hashing)
+        ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
+    time.sleep(0.3)  # counters reach the appliance with the workers' housekeeping
+    status = booted_status(appliance[0])
+    assert status["workers"] == 2
+    assert all(served > 0 for served in status["served_per_worker"])  # type: ignore[attr-defined]
+
+
+def test_a_crashed_worker_is_restarted_and_time_is_served_again(
+    appliance: tuple[Booted, int],
+) -> None:
+    booted, port = appliance
+    before = booted_status(booted)
+    os.kill(before["worker_pids"][0], signal.SIGKILL)  # type: ignore[index]
+    crash = booted.wait_event("service.crashed")
+    assert crash["message"].startswith("ntp crashed: ")  # type: ignore[union-attr]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            response = ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=1)
+            if response.stratum == 1:
+                break
+        except ntplib.NTPException:
+            time.sleep(0.2)
+    else:
+        raise AssertionError("no time after the worker crash")
+    assert booted_status(booted)["worker_pids"] != before["worker_pids"]

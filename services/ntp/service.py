@@ -1,0 +1,120 @@
+"""The NTP service as the supervisor sees it: worker processes sharing the port, and the
+publisher that keeps their clock and sync state in step with the appliance's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware.config.schema import NtpSection
+from firmware.service import ServiceTasks, StartError
+from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
+
+PUBLISH_S = 0.02
+READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 3.0
+
+
+class NtpService:
+    name = "ntp"
+
+    def __init__(
+        self,
+        config: NtpSection,
+        keys_file: Path,
+        timing: TimingView,
+        host_now: Callable[[], int],
+        to_served: Callable[[int], int],
+    ) -> None:
+        self.config = config
+        self.keys_file = keys_file
+        self.timing = timing
+        self.host_now = host_now
+        self.to_served = to_served
+        self.count = min(MAX_WORKERS, config.workers or os.cpu_count() or 1)
+        self.shared: SharedState | None = None
+        self.workers: list[asyncio.subprocess.Process] = []
+        self.tasks = ServiceTasks()
+
+    async def start(self) -> None:
+        self.shared = SharedState.create()
+        self.publish()
+        settings = {
+            "config": self.config.model_dump(mode="json"),
+            "keys_file": str(self.keys_file),
+            "shared": str(self.shared.path),
+        }
+        for index in range(self.count):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "services.ntp.worker",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                cwd=Path(__file__).resolve().parents[2],
+            )  # fmt: skip
+            self.workers.append(process)
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(json.dumps({**settings, "index": index}).encode() + b"\n")
+            await process.stdin.drain()
+            try:
+                line = await asyncio.wait_for(process.stdout.readline(), READY_TIMEOUT_S)
+            except TimeoutError:
+                line = b"error worker did not start in time"
+            answer = line.decode(errors="replace").strip()
+            if answer != "ready":
+                raise StartError(answer.removeprefix("error ") or "worker exited at start")
+        self.tasks.spawn(self._publish_forever(), "ntp publisher")
+        for process in self.workers:
+            self.tasks.spawn(self._watch(process), f"ntp worker {process.pid}")
+
+    def publish(self) -> None:
+        assert self.shared is not None
+        host = self.host_now()
+        state = self.timing.sync_state(host)
+        reference = self.to_served(state.last_pps_ns) if state.last_pps_ns else 0
+        self.shared.publish(self.timing, host, reference)
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PUBLISH_S)
+            self.publish()
+
+    async def _watch(self, process: asyncio.subprocess.Process) -> None:
+        code = await process.wait()
+        raise RuntimeError(f"NTP worker {process.pid} exited with status {code}")
+
+    async def wait(self) -> None:
+        await self.tasks.wait()
+
+    async def stop(self) -> None:
+        await self.tasks.cancel_all()
+        for process in self.workers:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+        for process in self.workers:
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        self.workers = []
+        if self.shared is not None:
+            self.shared.close(remove=True)
+            self.shared = None
+
+    def status(self) -> dict[str, object]:
+        places = ", ".join(
+            f"[{a}]:{self.config.port}" if ":" in a else f"{a}:{self.config.port}"
+            for a in self.config.bind
+        )
+        if self.shared is None:
+            return {"listening": places, "workers": self.count}
+        served = [self.shared.worker_counters(n)["served"] for n in range(self.count)]
+        pids = [process.pid for process in self.workers]
+        return {"listening": places, "workers": self.count, "worker_pids": pids,
+                "served_per_worker": served, **self.shared.counters(self.count)}  # fmt: skip

@@ -1,0 +1,142 @@
+"""Shared memory between the appliance and its NTP worker processes.
+
+The appliance publishes the served clock (the servo's host-to-served mapping and the leap
+schedule) and the sync state many times a second; workers read them to stamp replies with
+exactly the time the appliance serves, and write their counters back. A sequence lock keeps
+readers from seeing half a write: the writer makes the sequence odd, writes, makes it even.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from firmware.timing.leaps import LeapEvent, LeapSchedule
+from firmware.timing.servo import Servo
+from firmware.timing.sync_state import Leap, State, SyncState, make_state
+from services.ntp.engine import COUNTERS
+
+SEQUENCE = struct.Struct("=Q")
+CLOCK = struct.Struct("=qqdBBB")  # base host, base served, rate, started, trusted, smear
+LEAP = struct.Struct("=qbq")  # utc_at, sign, continuous_at
+MAX_LEAPS = 4
+SYNC = struct.Struct("=BBB4sqqdqB")  # state, stratum, leap, refid, disp, error, freq, ref, pending
+MAX_WORKERS = 64
+WORKER = struct.Struct(f"={len(COUNTERS)}Q")
+
+CLOCK_AT = SEQUENCE.size
+LEAPS_AT = CLOCK_AT + CLOCK.size
+COUNT_AT = LEAPS_AT + MAX_LEAPS * LEAP.size
+SYNC_AT = COUNT_AT + 1
+WORKERS_AT = (SYNC_AT + SYNC.size + 7) // 8 * 8
+SIZE = WORKERS_AT + MAX_WORKERS * WORKER.size
+STATES = list(State)
+
+
+class TimingView(Protocol):
+    """What the appliance publishes from (firmware/timing's Discipline)."""
+
+    servo: Servo
+    leaps: LeapSchedule
+
+    def trusted(self) -> bool: ...
+
+    def sync_state(self, host_ns: int) -> SyncState: ...
+
+
+class SharedState:
+    def __init__(self, path: Path, create: bool) -> None:
+        self.path = path
+        flags = os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0)
+        fd = os.open(path, flags, 0o600)
+        try:
+            if create:
+                os.ftruncate(fd, SIZE)
+            self.memory = mmap.mmap(fd, SIZE)
+        finally:
+            os.close(fd)
+
+    @classmethod
+    def create(cls) -> SharedState:
+        directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        fd, name = tempfile.mkstemp(prefix="timeserver-ntp-", dir=directory)
+        os.close(fd)
+        os.unlink(name)
+        return cls(Path(name), create=True)
+
+    def close(self, remove: bool = False) -> None:
+        self.memory.close()
+        if remove:
+            self.path.unlink(missing_ok=True)
+
+    # -- the appliance writes -----------------------------------------------------------
+
+    def publish(self, view: TimingView, host_ns: int, reference_ns: int) -> None:
+        servo, events = view.servo, view.leaps.events[-MAX_LEAPS:]
+        sync = view.sync_state(host_ns)
+        memory = self.memory
+        (sequence,) = SEQUENCE.unpack_from(memory, 0)
+        SEQUENCE.pack_into(memory, 0, sequence + 1)
+        CLOCK.pack_into(
+            memory, CLOCK_AT, servo.base_host, servo.base_served, servo.rate,
+            servo.started, view.trusted(), view.leaps.smear,
+        )  # fmt: skip
+        for index, event in enumerate(events):
+            LEAP.pack_into(
+                memory, LEAPS_AT + index * LEAP.size,
+                event.utc_at_ns, event.sign, event.continuous_at_ns,
+            )  # fmt: skip
+        memory[COUNT_AT] = len(events)
+        SYNC.pack_into(
+            memory, SYNC_AT, STATES.index(sync.state), sync.stratum, int(sync.leap),
+            sync.refid.encode("ascii")[:4], sync.root_dispersion_ns, sync.est_error_ns,
+            sync.frequency_ppm, reference_ns, int(sync.leap_pending),
+        )  # fmt: skip
+        SEQUENCE.pack_into(memory, 0, sequence + 2)
+
+    def worker_counters(self, index: int) -> dict[str, int]:
+        values = WORKER.unpack_from(self.memory, WORKERS_AT + index * WORKER.size)
+        return dict(zip(COUNTERS, values, strict=True))
+
+    def counters(self, workers: int) -> dict[str, int]:
+        totals = dict.fromkeys(COUNTERS, 0)
+        for index in range(workers):
+            for name, value in self.worker_counters(index).items():
+                totals[name] += value
+        return totals
+
+    # -- workers read -------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[Servo, LeapSchedule, bool, SyncState, int]:
+        """A consistent copy: the servo, leaps, whether trusted, the sync state, reference."""
+        memory = self.memory
+        while True:
+            (before,) = SEQUENCE.unpack_from(memory, 0)
+            if before & 1:
+                continue
+            base_host, base_served, rate, started, trusted, smear = CLOCK.unpack_from(
+                memory, CLOCK_AT
+            )
+            count = memory[COUNT_AT]
+            events = [
+                LEAP.unpack_from(memory, LEAPS_AT + index * LEAP.size) for index in range(count)
+            ]
+            state, stratum, leap, refid, dispersion, error, frequency, reference, pending = (
+                SYNC.unpack_from(memory, SYNC_AT)
+            )
+            (after,) = SEQUENCE.unpack_from(memory, 0)
+            if before == after:
+                break
+        servo = Servo(base_host, base_served, rate, rate, bool(started))
+        leaps = LeapSchedule(bool(smear), [LeapEvent(*event) for event in events])
+        sync = make_state(STATES[state], error, Leap(leap), Leap(pending), frequency, 0.0, None, 0)
+        return servo, leaps, bool(trusted), sync, reference
+
+    def write_counters(self, index: int, counters: dict[str, int]) -> None:
+        WORKER.pack_into(
+            self.memory, WORKERS_AT + index * WORKER.size, *(counters[name] for name in COUNTERS)
+        )

@@ -21,20 +21,21 @@ def _clock(utc: datetime.datetime | None, leap_second: bool = False) -> str:
     return f"{utc:%H%M}{seconds:02d}.00"
 
 
-def _lat(position: Position | None) -> tuple[str, str]:
-    if position is None:
+def _angle(value: float | None, degree_digits: int, hemispheres: str) -> tuple[str, str]:
+    """ddmm.mmmm (latitude) or dddmm.mmmm (longitude) and its hemisphere letter."""
+    if value is None:
         return "", ""
-    value = abs(position.latitude)
-    degrees = int(value)
-    return f"{degrees:02d}{(value - degrees) * 60:07.4f}", "N" if position.latitude >= 0 else "S"
+    degrees = int(abs(value))
+    minutes = (abs(value) - degrees) * 60
+    return f"{degrees:0{degree_digits}d}{minutes:07.4f}", hemispheres[0 if value >= 0 else 1]
+
+
+def _lat(position: Position | None) -> tuple[str, str]:
+    return _angle(position.latitude if position else None, 2, "NS")
 
 
 def _lon(position: Position | None) -> tuple[str, str]:
-    if position is None:
-        return "", ""
-    value = abs(position.longitude)
-    degrees = int(value)
-    return f"{degrees:03d}{(value - degrees) * 60:07.4f}", "E" if position.longitude >= 0 else "W"
+    return _angle(position.longitude if position else None, 3, "EW")
 
 
 def rmc(utc: datetime.datetime | None, fix: bool, position: Position | None, leap: bool) -> str:

@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import parse_keys  # noqa: E402
+from tests.interop.ntp_appliance import appliance_keys, chrony_keyfile  # noqa: E402
 from tests.scenarios.appliance import Booted, write_config  # noqa: E402
 from tests.tools import free_port  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "64"))
 POOL = 4096
-CHRONY_TYPES = {"AES128CMAC": "AES128", "SHA1": "SHA1", "MD5": "MD5"}
 
 
 def build_loader(work: Path) -> Path:
@@ -125,16 +125,8 @@ def main() -> int:
     booted = Booted(work / "data", config)
     try:
         booted.wait_event("timing.locked", seconds=60)
-        keys = {}
-        for line in (work / "data" / "ntp.keys").read_text().splitlines():
-            if line and not line.startswith("#"):
-                key_id, kind, secret = line.split()
-                keys[kind] = (key_id, secret)
-        keyfile = work / "chrony.keys"
-        keyfile.write_text("".join(
-            f"{i} {CHRONY_TYPES[k]} HEX:{s}\n" for k, (i, s) in keys.items()
-        ))  # fmt: skip
-        os.chmod(keyfile, 0o644)
+        keys = appliance_keys(work / "data")
+        keyfile = chrony_keyfile([(i, kind, secret) for kind, (i, secret) in keys.items()])
         chronyd = start_chronyd(work, chrony_port, keyfile)
         try:
             rows = measure(work, loader, ours_port, chrony_port, keys, keyfile)
@@ -148,7 +140,7 @@ def main() -> int:
 
 
 def measure(work: Path, loader: Path, ours: int, chrony: int,
-            keys: dict[str, tuple[str, str]], keyfile: Path) -> str:  # fmt: skip
+            keys: dict[str, tuple[int, str]], keyfile: Path) -> str:  # fmt: skip
     lines = [
         f"NTP server benchmark, one worker, loopback, {SECONDS:g} s per run, "
         f"{WINDOW} requests in flight",

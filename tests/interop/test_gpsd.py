@@ -12,8 +12,9 @@ import pytest
 from firmware.config.schema import SimGps
 from firmware.timing.clock import HostClock
 from hal.gps.gpsd_client import GpsdReceiver, parse_time
-from hal.gps.types import FixMode, PpsEdge, TimeSample
+from hal.gps.types import FixMode
 from sim.gps.receiver import SECOND, SimReceiver
+from tests.hal.gps.recorder import Recorder
 from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake, stop
 from tests.scenarios.appliance import ROOT
 
@@ -62,18 +63,6 @@ def test_gpsd_reads_the_simulated_receiver(tmp_path: Path, scenario: str) -> Non
         assert sky and sky[-1]["uSat"] >= 4  # type: ignore[operator]
     else:
         assert all(r.get("mode", 0) <= 1 for r in tpv), tpv
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.samples: list[TimeSample] = []
-        self.edges: list[PpsEdge] = []
-
-    def time_sample(self, sample: TimeSample) -> None:
-        self.samples.append(sample)
-
-    def pps_edge(self, edge: PpsEdge) -> None:
-        self.edges.append(edge)
 
 
 async def test_gpsd_backend_against_gpsfake(tmp_path: Path) -> None:

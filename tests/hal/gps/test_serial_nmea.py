@@ -6,21 +6,9 @@ import datetime
 from firmware.config.schema import SimGps
 from firmware.timing.clock import HostClock
 from hal.gps.serial_nmea import SerialNmeaReceiver
-from hal.gps.types import PpsEdge, TimeSample
 from sim.gps.backend import SimGpsReceiver
 from sim.gps.receiver import SECOND, SimReceiver
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.samples: list[TimeSample] = []
-        self.edges: list[PpsEdge] = []
-
-    def time_sample(self, sample: TimeSample) -> None:
-        self.samples.append(sample)
-
-    def pps_edge(self, edge: PpsEdge) -> None:
-        self.edges.append(edge)
+from tests.hal.gps.recorder import Recorder
 
 
 async def wait_until(check, seconds: float = 8.0) -> None:  # type: ignore[no-untyped-def]

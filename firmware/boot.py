@@ -4,26 +4,27 @@ becomes running services."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from firmware.admin.commands import Interpreter, StatusSource
+from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
+from firmware.admin.controls import Controls, NtpKeyControls
+from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
-from firmware.config import SERVICE_NAMES, Config, ConfigError
+from firmware.appliance import Appliance, Context, GpsService, ServiceSpec
+from firmware.config import SERVICE_NAMES, Config
 from firmware.config.audit import AuditLog
 from firmware.config.schema import ConsoleSection, Gps
 from firmware.config.store import ConfigStore
 from firmware.control import ControlService
-from firmware.events import EventBus, Severity
+from firmware.events import EventBus, EventLog
 from firmware.identity import Identity
 from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock
 from firmware.panel.service import PanelService
 from firmware.panel.settings import panel_settings
 from firmware.service import Service
-from firmware.supervisor import Backoff, Supervisor
 from firmware.timing.clock import Clock, DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
@@ -34,6 +35,9 @@ from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
+from hal.panel import Key
+from services.ntp.keyring import KeyRing
+from services.ntp.keys import TYPE_NAMES
 from services.ntp.service import NtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
@@ -42,46 +46,6 @@ from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 from sim.panel import SimDisplay, SimKeypad
 
-
-@dataclass(frozen=True)
-class Context:
-    """What services are built from besides their own config."""
-
-    data_dir: Path
-    identity: Identity
-    events: EventBus
-    clock: Clock
-    """The host's realtime clock (the simulated receiver's truth)."""
-    gps: GpsMonitor
-    discipline: Discipline
-    served: DisciplinedClock
-    """The clock services stamp replies with."""
-    status: StatusSource = dict
-    """What `status` shows on every console: set by the Appliance to its supervisor's."""
-
-
-class GpsService:
-    """Runs the configured receiver under the supervisor, reporting to the GPS monitor."""
-
-    name = "gps"
-
-    def __init__(self, receiver: GpsReceiver, monitor: GpsMonitor) -> None:
-        self.receiver = receiver
-        self.monitor = monitor
-
-    async def start(self) -> None:
-        await self.receiver.start(self.monitor)
-
-    async def stop(self) -> None:
-        await self.receiver.stop()
-
-    async def wait(self) -> None:
-        await self.receiver.wait()
-
-    def status(self) -> dict[str, object]:
-        return {**self.receiver.status(), **self.monitor.status()}
-
-
 GPS_BACKENDS: dict[str, Callable[[Gps, Clock], GpsReceiver]] = {
     "sim": lambda gps, clock: SimGpsReceiver(gps.sim, clock),
     "serial": lambda gps, clock: SerialNmeaReceiver(
@@ -89,15 +53,6 @@ GPS_BACKENDS: dict[str, Callable[[Gps, Clock], GpsReceiver]] = {
     ),
     "gpsd": lambda gps, clock: GpsdReceiver(gps.gpsd.host, gps.gpsd.port, gps.gpsd.device, clock),
 }
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    enabled: Callable[[Config], bool]
-    settings: Callable[[Config], object]
-    """The part of the config the service depends on: a change there restarts it."""
-    build: Callable[[Config, Context], Service]
 
 
 def _control(config: Config, context: Context) -> Service:
@@ -137,14 +92,22 @@ CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
 
 def _console(config: Config, context: Context) -> Service:
     section = config.services.console
-    hostname = config.device.name or context.identity.hostname
+    return ConsoleService(
+        CONSOLE_PORTS[section.backend](section), session_factory(config, context, "console")
+    )
+
+
+def session_factory(config: Config, context: Context, source: str) -> Callable[[], LoginSession]:
+    """New login sessions for a console; each has its own interpreter (its staged config)."""
+    assert context.controls is not None
+    controls = context.controls(config)
     users = UserStore(context.identity.users)
-    interpreter = Interpreter(context.status, hostname, _keypad_lock(config, context))
 
-    def session() -> LoginSession:
-        return LoginSession(users, context.events, interpreter, "console")
+    def session(where: str = source) -> LoginSession:
+        interpreter = make_interpreter(controls)
+        return LoginSession(users, context.events, interpreter, where, context.guard, context.clock)
 
-    return ConsoleService(CONSOLE_PORTS[section.backend](section), session)
+    return session
 
 
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
@@ -200,91 +163,6 @@ SERVICES: tuple[ServiceSpec, ...] = (
 AVAILABLE = frozenset(spec.name for spec in SERVICES) & frozenset(SERVICE_NAMES)
 
 
-class Appliance:
-    """The running appliance: a config store, the event bus and the supervised services."""
-
-    def __init__(
-        self,
-        store: ConfigStore,
-        context: Context,
-        backoff: Backoff | None = None,
-        specs: tuple[ServiceSpec, ...] = SERVICES,
-    ) -> None:
-        self.store = store
-        self.specs = specs
-        self.supervisor = Supervisor(context.events, backoff)
-        self.context = replace(context, status=self.supervisor.status)
-        self.config = store.config
-
-    async def start(self) -> None:
-        for spec in self.specs:
-            if spec.enabled(self.config):
-                await self.supervisor.start(spec.build(self.config, self.context))
-
-    async def stop(self) -> None:
-        for spec in reversed(self.specs):
-            await self.supervisor.stop(spec.name)
-
-    async def reload(self) -> list[str]:
-        """Re-read the config; restart only the services whose settings changed.
-
-        An invalid file is refused with an event and the running config stays.
-        """
-        events = self.context.events
-        old = self.config
-        try:
-            new = self.store.reload(who="config file", source="SIGHUP")
-        except ConfigError as exc:
-            for problem in exc.problems:
-                events.emit("config.invalid", Severity.ERROR, problem)
-            events.emit("config.refused", Severity.ERROR, "new config refused; running config kept")
-            return []
-        changed = [
-            spec
-            for spec in self.specs
-            if spec.enabled(old) != spec.enabled(new) or spec.settings(old) != spec.settings(new)
-        ]
-        for spec in reversed(changed):
-            await self.supervisor.stop(spec.name)
-        self.config = new
-        for spec in changed:
-            if spec.enabled(new):
-                await self.supervisor.start(spec.build(new, self.context))
-        names = [spec.name for spec in changed]
-        events.emit(
-            "config.reloaded",
-            Severity.NOTICE,
-            f"config reloaded; restarted: {', '.join(names) or 'none'}",
-        )
-        return names
-
-    def listening(self) -> list[str]:
-        """Where each service listens, for the boot banner."""
-        lines = []
-        for name in ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp"):
-            section = getattr(self.config.services, name)
-            if not section.enabled:
-                state = "not available in this build" if name not in AVAILABLE else "disabled"
-                lines.append(f"  {name:<8} {state}")
-                continue
-            places = ", ".join(_join(address, section.port) for address in section.bind)
-            lines.append(f"  {name:<8} {places}")
-        targets = ", ".join(self.config.syslog.targets) or "none configured"
-        lines.append(f"  {'syslog':<8} forwarding to {targets}")
-        running = self.supervisor.status()
-        gps = running.get("gps", {})
-        where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
-        link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""
-        lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
-        console = running.get("console", {}).get("port", "disabled")
-        lines.append(f"  {'console':<8} {console}")
-        return lines
-
-
-def _join(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
 def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Clock,
                  config: Config) -> Context:  # fmt: skip
     """The timing chain: receiver reports -> GPS monitor -> discipline -> served clock."""
@@ -292,7 +170,63 @@ def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Cl
     discipline = Discipline(config.timing, events)
     monitor.listeners.append(discipline)
     served = DisciplinedClock(clock, discipline)
-    return Context(data_dir, identity, events, clock, monitor, discipline, served)
+    guard = LoginGuard(config.admin, events)
+    return Context(data_dir, identity, events, clock, monitor, discipline, served, guard)
+
+
+def make_appliance(store: ConfigStore, context: Context) -> Appliance:
+    return Appliance(store, context, SERVICES, make_controls)
+
+
+def make_controls(appliance: Appliance, config: Config) -> Controls:
+    """What the command line may touch, wired to this appliance's services and files."""
+    context = appliance.context
+    section = config.services.ntp
+    keys_path = Path(section.keys_file) if section.keys_file else context.identity.ntp_keys
+
+    def add_key(key_id: int, kind: str, secret: str) -> None:
+        if kind not in TYPE_NAMES:
+            raise ValueError("type must be MD5, SHA1 or AES128CMAC")
+        KeyRing(keys_path, []).add(key_id, TYPE_NAMES[kind], secret)
+
+    def gps_inject(scenario: str) -> None:
+        service = appliance.service("gps")
+        receiver = service.receiver if isinstance(service, GpsService) else None
+        if not isinstance(receiver, SimGpsReceiver):
+            raise ValueError("faults can only be injected into the simulated receiver")
+        receiver.inject(scenario)  # type: ignore[arg-type]
+
+    def panel(key: str | None) -> list[str]:
+        service = appliance.service("panel")
+        if not isinstance(service, PanelService):
+            raise ValueError("the front panel is not running")
+        if key is not None:
+            service.app.press(Key(key), context.served.now_ns())
+            service.refresh()
+        return service.shown
+
+    events = config.events
+    return Controls(
+        hostname=config.device.name or context.identity.hostname,
+        data_dir=context.data_dir,
+        bus=context.events,
+        status=context.status,
+        store=appliance.store,
+        reload=lambda: appliance.later(appliance.reload),
+        users=UserStore(context.identity.users),
+        keypad=_keypad_lock(config, context),
+        ntp_keys=NtpKeyControls(
+            lambda: KeyRing(keys_path, []).listing(),
+            add_key,
+            lambda key_id: KeyRing(keys_path, []).remove(key_id),
+        ),
+        events=EventLog(context.data_dir / "events.log", events.max_bytes, events.keep),
+        gps_inject=gps_inject if config.gps.backend == "sim" else None,
+        panel=panel,
+        restart_service=lambda name: appliance.later(lambda: appliance.restart_service(name)),
+        restart_all=lambda: appliance.later(appliance.restart_all),
+        factory_reset=appliance.factory_reset,
+    )
 
 
 def make_store(data_dir: Path, config_path: Path, clock: Clock) -> ConfigStore:

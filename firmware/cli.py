@@ -19,7 +19,8 @@ import tomli_w
 from firmware import __version__
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
-from firmware.boot import AVAILABLE, Appliance, make_context, make_store
+from firmware.appliance import Appliance
+from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
 from firmware.config import ConfigError, load_config
 from firmware.config.reference import reference_markdown
 from firmware.config.schema import GpsScenario, SimGps
@@ -169,7 +170,7 @@ def boot(args: argparse.Namespace) -> int:
     events = EventBus(clock)
     events.subscribe(StderrLog(json_lines=args.log_json))
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
-    appliance = Appliance(store, make_context(data_dir, identity, events, clock, config))
+    appliance = make_appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
     return asyncio.run(run(appliance, banner))
 
@@ -210,7 +211,7 @@ async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
 
 async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
+    stopping = appliance.stopping
     reloads = asyncio.Lock()
 
     async def reload() -> None:

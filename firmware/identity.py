@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import secrets
 from collections.abc import Callable
@@ -73,6 +74,10 @@ def ensure_identity(data_dir: Path, admin_password: str | None, now: datetime.da
     )
     ntp_keys = data_dir / "ntp.keys"
     _once(ntp_keys, lambda: _ntp_keys(ntp_keys, hostname, now), "NTP keys", created)
+    record = data_dir / "ntp.keys.first-boot.sha256"
+    if not record.exists():  # the hardening check tells whether these keys were replaced
+        digest = hashlib.sha256(ntp_keys.read_bytes()).hexdigest()
+        write_atomic(record, (digest + "\n").encode())
     users = UserStore(data_dir / "users.json")
     one_time = None
     if not users.exists():

@@ -1,33 +1,50 @@
 """A console session: login prompt, password (changed at first login), then the command line.
 
 Free of I/O: bytes from the terminal in, bytes for the terminal out. The serial console and
-telnet run it over their transports.
+telnet run it from the login prompt; SSH, which authenticates by itself, starts it logged in.
 """
 
 from __future__ import annotations
 
-from firmware.admin.commands import Interpreter
+from firmware.admin.commands import Interpreter, Session
+from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
 from firmware.admin.users import UserStore
 from firmware.events import EventBus, Severity
+from firmware.timing.clock import Clock
 
 
 class LoginSession:
     def __init__(
-        self, users: UserStore, events: EventBus, interpreter: Interpreter, source: str
+        self,
+        users: UserStore,
+        events: EventBus,
+        interpreter: Interpreter,
+        source: str,
+        guard: LoginGuard,
+        clock: Clock,
     ) -> None:
         self.users = users
         self.events = events
         self.interpreter = interpreter
         self.source = source
+        self.guard = guard
+        self.clock = clock
         self.state = "user"
         self.user = ""
+        self.session: Session | None = None
         self.pending = ""
+        self.closed = False
         self.editor = LineEditor()
 
     def greeting(self) -> bytes:
         return f"\r\n{self.interpreter.hostname} time server\r\n\r\nlogin: ".encode()
+
+    def start_authenticated(self, user: str) -> bytes:
+        """For transports that authenticated the user already (SSH)."""
+        self.user = user
+        return self._logged_in().replace("\n", "\r\n").encode()
 
     def feed(self, data: bytes) -> bytes:
         out = bytearray()
@@ -41,6 +58,7 @@ class LoginSession:
         handlers = {
             "user": self._user,
             "password": self._password,
+            "old": self._old_password,
             "new": self._new_password,
             "confirm": self._confirm,
             "shell": self._shell,
@@ -53,6 +71,9 @@ class LoginSession:
         history = self.editor.history if state == "shell" else []
         self.editor = LineEditor(secret=secret, completer=completer, history=history)
 
+    def _fields(self) -> dict[str, str]:
+        return {"user": self.user, "source": self.source}
+
     def _user(self, line: str) -> str:
         self.user = line.strip()
         if not self.user:
@@ -61,26 +82,45 @@ class LoginSession:
         return "Password: "
 
     def _password(self, line: str) -> str:
-        account = self.users.check(self.user, line)
-        fields = {"user": self.user, "source": self.source}
+        now = self.clock.now_ns()
+        locked = self.guard.locked(self.user, self.source, now)
+        account = None if locked else self.users.check(self.user, line)
         if account is None:
+            why = "locked out" if locked else "bad user name or password"
             self.events.emit(
-                "login.failed",
-                Severity.WARNING,
-                f"failed login for {self.user!r} from {self.source}",
-                fields,
-                security=True,
-            )
+                "login.failed", Severity.WARNING,
+                f"failed login for {self.user!r} from {self.source}: {why}",
+                self._fields(), security=True,
+            )  # fmt: skip
+            if not locked:
+                self.guard.failed(self.user, self.source, now)
             self._enter("user", secret=False)
             return "Login incorrect\n\nlogin: "
+        self.guard.succeeded(self.user, self.source)
+        return self._logged_in()
+
+    def _logged_in(self) -> str:
+        account = self.users.load()[self.user]
+        self.session = Session(self.user, account.role, self.source)
         self.events.emit(
-            "login.ok", Severity.NOTICE, f"{self.user} logged in from {self.source}", fields,
-            security=True,
+            "login.ok", Severity.NOTICE, f"{self.user} logged in from {self.source}",
+            self._fields(), security=True,
         )  # fmt: skip
         if account.must_change_password:
             self._enter("new", secret=True)
             return "The one-time password must be changed now.\nNew password: "
-        return self._shell_prompt()
+        return self._prompt()
+
+    def _old_password(self, line: str) -> str:
+        if self.users.check(self.user, line) is None:
+            self.events.emit(
+                "password.change_failed", Severity.WARNING,
+                f"{self.user} gave a wrong current password from {self.source}",
+                self._fields(), security=True,
+            )  # fmt: skip
+            return "Wrong password.\n" + self._prompt()
+        self._enter("new", secret=True)
+        return "New password: "
 
     def _new_password(self, line: str) -> str:
         try:
@@ -100,23 +140,27 @@ class LoginSession:
         self.pending = ""
         self.events.emit(
             "password.changed", Severity.NOTICE, f"{self.user} changed their password",
-            {"user": self.user, "source": self.source}, security=True,
+            self._fields(), security=True,
         )  # fmt: skip
-        return "Password changed.\n" + self._shell_prompt()
+        return "Password changed.\n" + self._prompt()
 
-    def _shell_prompt(self) -> str:
+    def _prompt(self) -> str:
         self._enter("shell", secret=False)
         return f"{self.user}@{self.interpreter.hostname}> "
 
     def _shell(self, line: str) -> str:
-        reply = self.interpreter.run(line, self.user)
+        assert self.session is not None
+        reply = self.interpreter.run(line, self.session)
         text = f"{reply.text}\n" if reply.text else ""
+        if reply.action == "passwd":
+            self._enter("old", secret=True)
+            return text + "Current password: "
         if reply.logout:
             self.events.emit(
                 "logout", Severity.INFO, f"{self.user} logged out from {self.source}",
-                {"user": self.user, "source": self.source},
+                self._fields(),
             )  # fmt: skip
-            self.user = ""
+            self.user, self.session, self.closed = "", None, True
             self._enter("user", secret=False)
             return text + "\nlogin: "
         return text + f"{self.user}@{self.interpreter.hostname}> "

@@ -290,6 +290,24 @@ class Events(Section):
     keep: int = Field(5, ge=1, le=100, description="Rotated event logs kept besides the current.")
 
 
+class Admin(Section):
+    lockout_failures: int = Field(
+        5, ge=1, le=100, description="Failed logins within the window that lock source and account."
+    )
+    lockout_window_s: int = Field(
+        300, ge=10, le=86400, description="The window failed logins are counted in, seconds."
+    )
+    lockout_s: int = Field(
+        900,
+        ge=10,
+        le=86400,
+        description="How long a locked source address or account stays locked.",
+    )
+    idle_timeout_s: int = Field(
+        600, ge=30, le=86400, description="Console, SSH and telnet sessions idle this long end."
+    )
+
+
 class Timing(Section):
     oscillator: Literal["tcxo", "ocxo", "rubidium"] = Field(
         "tcxo", description="The local oscillator fitted; its figures bound the holdover error."
@@ -351,3 +369,4 @@ class Config(Section):
     events: Events = Field(default_factory=Events, description="Local event log.")
     panel: Panel = Field(default_factory=Panel, description="Front panel and keypad.")
     timing: Timing = Field(default_factory=Timing, description="Clock discipline.")
+    admin: Admin = Field(default_factory=Admin, description="Logins on every console.")

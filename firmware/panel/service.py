@@ -48,11 +48,11 @@ class PanelService:
             self._client, str(self.socket_path), limit=MAX_REQUEST
         )
         os.chmod(self.socket_path, 0o600)
-        self._refresh()
+        self.refresh()
         self.tasks.spawn(self._keys(), "panel keys")
         self.tasks.spawn(self._tick(), "panel refresh")
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         lines = (self.app.render(self.clock.now_ns()) + [""] * self.display.rows)[
             : self.display.rows
         ]
@@ -64,12 +64,12 @@ class PanelService:
             key = await self.keypad.key()
             self.app.press(key, self.clock.now_ns())
             self.keys_handled += 1
-            self._refresh()
+            self.refresh()
 
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
-            self._refresh()
+            self.refresh()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, asyncio.LimitOverrunError, ValueError):

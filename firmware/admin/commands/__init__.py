@@ -1,0 +1,20 @@
+"""The admin command line: one interpreter for the serial console, SSH, telnet."""
+
+from firmware.admin.commands import accounts, config_cmds, devices, ntp_cmds, system
+from firmware.admin.commands.interpreter import Call, Command, Interpreter, Reply, Session
+from firmware.admin.controls import Controls
+
+COMMANDS: dict[str, Command] = {
+    **system.COMMANDS,
+    **config_cmds.COMMANDS,
+    **accounts.COMMANDS,
+    **devices.COMMANDS,
+    **ntp_cmds.COMMANDS,
+}
+
+
+def make_interpreter(controls: Controls) -> Interpreter:
+    return Interpreter(controls, COMMANDS)
+
+
+__all__ = ["COMMANDS", "Call", "Command", "Interpreter", "Reply", "Session", "make_interpreter"]

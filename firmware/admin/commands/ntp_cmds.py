@@ -1,0 +1,98 @@
+"""ntp stats, keys and rules: keys change without a restart; rules are config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firmware.admin.commands.interpreter import Call, Command, Reply
+from firmware.config import ConfigError
+from firmware.events import Severity
+
+COUNTER_NAMES = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
+                 "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+RULE_FLAGS = ("deny", "require_auth", "query", "nokod", "noratelimit")
+
+
+def ntp(call: Call) -> Reply:
+    args = call.args
+    if not args or args[0] == "stats":
+        fields = call.controls.status().get("ntp", {})
+        if not fields:
+            return Reply("the NTP service is not running")
+        return Reply("\n".join(f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES))
+    if args[0] == "keys":
+        return _keys(call, args[1:])
+    if args[0] == "rules":
+        return _rules(call, args[1:])
+    return Reply("usage: ntp [stats | keys list|add|remove | rules list|add|remove]")
+
+
+def _keys(call: Call, args: list[str]) -> Reply:
+    keys = call.controls.ntp_keys
+    if not args or args == ["list"]:
+        return Reply("\n".join(f"{key_id:>5} {kind}" for key_id, kind in keys.listing())
+                     or "no keys")  # fmt: skip
+    if args[0] == "add" and len(args) == 4 and args[1].isdigit():
+        keys.add(int(args[1]), args[2].upper(), args[3])
+        _event(call, f"NTP key {args[1]} ({args[2].upper()}) added or rotated")
+        return Reply(f"key {args[1]} in use; clients need the same key")
+    if args[0] == "remove" and len(args) == 2 and args[1].isdigit():
+        keys.remove(int(args[1]))
+        _event(call, f"NTP key {args[1]} removed")
+        return Reply(f"key {args[1]} removed")
+    return Reply("usage: ntp keys [list | add ID MD5|SHA1|AES128CMAC KEY | remove ID]")
+
+
+def _rules(call: Call, args: list[str]) -> Reply:
+    store = call.controls.store
+    rules: list[dict[str, Any]] = [r.model_dump() for r in store.config.services.ntp.rules]
+    if not args or args == ["list"]:
+        lines = [f"{n + 1:>3} {_describe(rule)}" for n, rule in enumerate(rules)]
+        return Reply("\n".join(lines) or "no rules: every client allowed, rate-limited")
+    if args[0] == "add" and len(args) >= 2:
+        unknown = [flag for flag in args[2:] if flag not in RULE_FLAGS]
+        if unknown:
+            return Reply(f"unknown flags {unknown}; flags are {', '.join(RULE_FLAGS)}")
+        flags = set(args[2:])
+        rules.append({
+            "network": args[1], "action": "deny" if "deny" in flags else "allow",
+            "require_auth": "require_auth" in flags, "query": "query" in flags,
+            "kod": "nokod" not in flags, "ratelimit": "noratelimit" not in flags,
+        })  # fmt: skip
+    elif args[0] == "remove" and len(args) == 2 and args[1].isdigit():
+        index = int(args[1]) - 1
+        if not 0 <= index < len(rules):
+            return Reply(f"no rule {args[1]}")
+        del rules[index]
+    else:
+        return Reply(f"usage: ntp rules [list | add NETWORK [{' '.join(RULE_FLAGS)}] | remove N]")
+    try:
+        store.set({"services.ntp.rules": rules}, call.session.user, call.session.source)
+    except ConfigError as exc:
+        return Reply("refused:\n" + "\n".join(exc.problems))
+    call.controls.reload()
+    return Reply(f"{len(rules)} rules in force")
+
+
+def _describe(rule: dict[str, Any]) -> str:
+    flags = [name for name in ("require_auth", "query") if rule[name]]
+    flags += [] if rule["kod"] else ["nokod"]
+    flags += [] if rule["ratelimit"] else ["noratelimit"]
+    return f"{rule['action']:<5} {rule['network']:<24} {' '.join(flags)}"
+
+
+def _event(call: Call, message: str) -> None:
+    call.controls.bus.emit(
+        "ntp.keys_changed", Severity.NOTICE, f"{message} by {call.session.user}",
+        {"user": call.session.user, "source": call.session.source}, security=True,
+    )  # fmt: skip
+
+
+COMMANDS = {
+    "ntp": Command(
+        "ntp [stats | keys list|add|remove | rules list|add|remove]",
+        ntp,
+        writes=("keys", "rules"),
+        subcommands=("stats", "keys", "rules"),
+    ),  # fmt: skip
+}

@@ -1,0 +1,137 @@
+"""Commands about the appliance as a whole: status, services, logs, audit, version."""
+
+from __future__ import annotations
+
+import json
+
+from firmware import __version__
+from firmware.admin.commands.interpreter import Call, Command, Reply
+from firmware.admin.hardening import format_checks, hardening_checks
+from firmware.admin.status_report import format_status
+from firmware.config import SERVICE_NAMES, ConfigError
+
+
+def status(call: Call) -> Reply:
+    return Reply(format_status(call.controls.status()))
+
+
+def version(call: Call) -> Reply:
+    return Reply(f"timeserver {__version__} on {call.controls.hostname}")
+
+
+def services(call: Call) -> Reply:
+    args, controls = call.args, call.controls
+    if not args or args == ["list"]:
+        running = controls.status()
+        config = controls.store.config
+        lines = []
+        for name in SERVICE_NAMES:
+            section = getattr(config.services, name)
+            state = running.get(name, {}).get("state", "stopped" if section.enabled else "off")
+            lines.append(f"{name:<8} {'enabled ' if section.enabled else 'disabled'}  {state}")
+        return Reply("\n".join(lines))
+    if len(args) != 2 or args[0] not in ("enable", "disable", "restart"):
+        return Reply("usage: services [list | enable NAME | disable NAME | restart NAME]")
+    action, name = args
+    if name not in SERVICE_NAMES:
+        return Reply(f"no service {name!r}; services are {', '.join(SERVICE_NAMES)}")
+    if action == "restart":
+        if controls.restart_service is None or name not in controls.status():
+            return Reply(f"{name} is not running")
+        controls.restart_service(name)
+        return Reply(f"{name} restarting")
+    if action == "disable" and name == "ntp":
+        return Reply("NTP cannot be disabled: serving time is what the appliance is for")
+    try:
+        controls.store.set(
+            {f"services.{name}.enabled": action == "enable"}, call.session.user,
+            call.session.source,
+        )  # fmt: skip
+    except ConfigError as exc:
+        return Reply("\n".join(exc.problems))
+    controls.reload()
+    return Reply(f"{name} {action}d")
+
+
+def log(call: Call) -> Reply:
+    """log show|tail [--audit] [N]: the event log (or the config audit log), newest last."""
+    args = list(call.args)
+    audit = "--audit" in args
+    if audit:
+        args.remove("--audit")
+    if not args or args[0] not in ("show", "tail"):
+        return Reply("usage: log show|tail [--audit] [N]")
+    count = int(args[1]) if len(args) > 1 and args[1].isdigit() else 20
+    if audit:
+        entries = list(call.controls.store.audit.entries())[-count:]
+        lines = [
+            f"{e.time} {e.who} from {e.source}: {e.key} {json.dumps(e.old)} -> {json.dumps(e.new)}"
+            for e in entries
+        ]
+    else:
+        events = list(call.controls.events.read())[-count:]
+        lines = [f"{e['time']} {e['severity']:<7} {e['message']}" for e in events]
+    return Reply("\n".join(lines) or "(empty)")
+
+
+def syslog(call: Call) -> Reply:
+    targets = call.controls.store.config.syslog.targets
+    running = call.controls.status().get("syslog", {}).get("targets", {})
+    if not targets:
+        return Reply("no remote syslog; config set syslog.targets '[\"udp://HOST:514\"]'")
+    lines = []
+    for url in targets:
+        state = running.get(url, {}) if isinstance(running, dict) else {}
+        lines.append(f"{url}  {json.dumps(state)}")
+    return Reply("\n".join(lines))
+
+
+def audit(call: Call) -> Reply:
+    controls = call.controls
+    checks = hardening_checks(controls.store.config, controls.data_dir, controls.keypad)
+    return Reply(format_checks(checks))
+
+
+def reboot(call: Call) -> Reply:
+    if call.controls.restart_all is None:
+        return Reply("reboot is not available here")
+    call.controls.restart_all()
+    return Reply("restarting every service")
+
+
+def factory_reset(call: Call) -> Reply:
+    if call.args != ["confirm"]:
+        return Reply(
+            "factory-reset erases the config, the accounts and every key, then stops the "
+            "appliance; type 'factory-reset confirm' to do it"
+        )
+    if call.controls.factory_reset is None:
+        return Reply("factory-reset is not available here")
+    call.controls.factory_reset()
+    return Reply("erased; the appliance stops now and makes a new identity when started", True)
+
+
+COMMANDS = {
+    "status": Command("show the sync state, the GPS receiver and each service", status),
+    "version": Command("show the firmware version", version),
+    "whoami": Command(
+        "show who is logged in", lambda c: Reply(f"{c.session.user} ({c.session.role})")
+    ),
+    "logout": Command("end this session", lambda c: Reply("bye", logout=True)),
+    "exit": Command("end this session", lambda c: Reply("bye", logout=True)),
+    "services": Command(
+        "services [list | enable NAME | disable NAME | restart NAME]",
+        services,
+        writes=("enable", "disable", "restart"),
+        subcommands=("list", "enable", "disable", "restart"),
+    ),  # fmt: skip
+    "log": Command(
+        "log show|tail [--audit] [N]: events, or config changes", log, subcommands=("show", "tail")
+    ),  # fmt: skip
+    "syslog": Command("show the remote syslog collectors and their state", syslog),
+    "audit": Command("check the running config against the hardening guide", audit),
+    "reboot": Command("restart every service", reboot, writes=True),
+    "factory-reset": Command(
+        "erase config, accounts and keys (asks first)", factory_reset, writes=True
+    ),  # fmt: skip
+}

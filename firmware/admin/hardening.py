@@ -1,0 +1,75 @@
+"""The vendor hardening guide as checks: one line per recommendation, pass or fail, and how
+to fix it. Read from the config and the data directory only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware.admin.users import UserStore
+from firmware.config.schema import Config
+from firmware.panel.lock import KeypadLock
+
+FIRST_BOOT_KEYS = "ntp.keys.first-boot.sha256"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    fix: str
+
+
+def keys_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) -> list[Check]:
+    services = config.services
+    users = UserStore(data_dir / "users.json")
+    admin = users.load().get("admin") if users.exists() else None
+    keys_file = Path(services.ntp.keys_file) if services.ntp.keys_file else data_dir / "ntp.keys"
+    first_boot = (data_dir / FIRST_BOOT_KEYS).read_text().strip() if (
+        data_dir / FIRST_BOOT_KEYS).exists() else ""  # fmt: skip
+    host_keys = [data_dir / "ssh_host_ed25519_key", data_dir / "ssh_host_rsa_key"]
+    admin_services = [s for s in (services.ssh, services.https, services.telnet) if s.enabled]
+    return [
+        Check("admin password changed from the generated one",
+              admin is not None and not admin.must_change_password,
+              "log in as admin and set a new password (passwd)"),
+        Check("unneeded protocols disabled (telnet, daytime, time, SNMP v1/v2c)",
+              not any(s.enabled for s in (services.telnet, services.daytime, services.time,
+                                          services.snmp)),
+              "services disable telnet|daytime|time|snmp"),
+        Check("allow-lists on the admin services",
+              all(s.allow for s in admin_services),
+              "config set services.ssh.allow '[\"192.0.2.0/24\"]' (and https), then commit"),
+        Check("telnet off and SSH on", not services.telnet.enabled and services.ssh.enabled,
+              "services disable telnet; services enable ssh"),
+        Check("SSH host keys unique to this device",
+              all(k.exists() and k.stat().st_mode & 0o077 == 0 for k in host_keys),
+              "remove the host keys from the data directory and reboot to make new ones"),
+        Check("TLS 1.2 or newer only", True, "(enforced by the firmware)"),
+        Check("NTP keys replaced from the first-boot set and authentication required",
+              keys_digest(keys_file) not in ("", first_boot)
+              and any(rule.require_auth for rule in services.ntp.rules),
+              "ntp keys add/remove to replace the keys; ntp rules add NETWORK require_auth"),
+        Check("keypad locked", keypad is not None and keypad.locked,
+              "keypad pin DIGITS; keypad lock"),
+        Check("remote syslog configured", bool(config.syslog.targets),
+              "config set syslog.targets '[\"tls://logs.example:6514\"]', then commit"),
+        Check("firmware image signed", False,
+              "this build has no signed firmware image yet (signed upgrades are to come)"),
+    ]  # fmt: skip
+
+
+def format_checks(checks: list[Check]) -> str:
+    lines = []
+    for check in checks:
+        mark = "PASS" if check.passed else "FAIL"
+        fix = "" if check.passed else f"\n      fix: {check.fix}"
+        lines.append(f"{mark}  {check.name}{fix}")
+    failed = sum(not check.passed for check in checks)
+    lines.append(f"{len(checks) - failed} passed, {failed} failed")
+    return "\n".join(lines)

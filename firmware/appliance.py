@@ -1,0 +1,211 @@
+"""The running appliance: the config store, the supervised services in their fixed order,
+reloads that restart only what changed, and what the admin command line may ask of it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from firmware.admin.controls import Controls
+from firmware.admin.guard import LoginGuard
+from firmware.admin.status_report import StatusTree
+from firmware.config import SERVICE_NAMES, Config, ConfigError
+from firmware.config.store import ConfigStore
+from firmware.events import EventBus, Severity
+from firmware.identity import Identity
+from firmware.service import Service
+from firmware.supervisor import Backoff, Supervisor
+from firmware.timing.clock import Clock, DisciplinedClock
+from firmware.timing.discipline import Discipline
+from firmware.timing.gps_monitor import GpsMonitor
+from hal.gps.types import GpsReceiver
+
+ERASED_ON_RESET = ("config.toml", "users.json", "keypad.json", "serial", "ssh_host_ed25519_key",
+                   "ssh_host_ed25519_key.pub", "ssh_host_rsa_key", "ssh_host_rsa_key.pub",
+                   "tls.key", "tls.crt", "ntp.keys", "ntp.keys.first-boot.sha256")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Context:
+    """What services are built from besides their own config."""
+
+    data_dir: Path
+    identity: Identity
+    events: EventBus
+    clock: Clock
+    """The host's realtime clock (the simulated receiver's truth)."""
+    gps: GpsMonitor
+    discipline: Discipline
+    served: DisciplinedClock
+    """The clock services stamp replies with."""
+    guard: LoginGuard
+    status: Callable[[], StatusTree] = dict
+    """What `status` shows on every console: set by the Appliance to its supervisor's."""
+    controls: Callable[[Config], Controls] | None = None
+    """What the command line may touch: set by the Appliance."""
+
+
+class GpsService:
+    """Runs the configured receiver under the supervisor, reporting to the GPS monitor."""
+
+    name = "gps"
+
+    def __init__(self, receiver: GpsReceiver, monitor: GpsMonitor) -> None:
+        self.receiver = receiver
+        self.monitor = monitor
+
+    async def start(self) -> None:
+        await self.receiver.start(self.monitor)
+
+    async def stop(self) -> None:
+        await self.receiver.stop()
+
+    async def wait(self) -> None:
+        await self.receiver.wait()
+
+    def status(self) -> dict[str, object]:
+        return {**self.receiver.status(), **self.monitor.status()}
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    enabled: Callable[[Config], bool]
+    settings: Callable[[Config], object]
+    """The part of the config the service depends on: a change there restarts it."""
+    build: Callable[[Config, Context], Service]
+
+
+class Appliance:
+    """The running appliance: a config store, the event bus and the supervised services."""
+
+    def __init__(
+        self,
+        store: ConfigStore,
+        context: Context,
+        specs: tuple[ServiceSpec, ...],
+        controls: Callable[[Appliance, Config], Controls],
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.store = store
+        self.specs = specs
+        self.available = frozenset(spec.name for spec in specs) & frozenset(SERVICE_NAMES)
+        self.supervisor = Supervisor(context.events, backoff)
+        self.context = replace(
+            context, status=self.supervisor.status, controls=lambda config: controls(self, config)
+        )
+        self.config = store.config
+        self.stopping = asyncio.Event()
+        self.pending: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        for spec in self.specs:
+            if spec.enabled(self.config):
+                await self.supervisor.start(spec.build(self.config, self.context))
+
+    async def stop(self) -> None:
+        for spec in reversed(self.specs):
+            await self.supervisor.stop(spec.name)
+
+    async def reload(self) -> list[str]:
+        """Re-read the config; restart only the services whose settings changed.
+
+        An invalid file is refused with an event and the running config stays.
+        """
+        events = self.context.events
+        old = self.config
+        try:
+            new = self.store.reload(who="config file", source="SIGHUP")
+        except ConfigError as exc:
+            for problem in exc.problems:
+                events.emit("config.invalid", Severity.ERROR, problem)
+            events.emit("config.refused", Severity.ERROR, "new config refused; running config kept")
+            return []
+        self.context.guard.settings = new.admin
+        changed = [
+            spec
+            for spec in self.specs
+            if spec.enabled(old) != spec.enabled(new) or spec.settings(old) != spec.settings(new)
+        ]
+        for spec in reversed(changed):
+            await self.supervisor.stop(spec.name)
+        self.config = new
+        for spec in changed:
+            if spec.enabled(new):
+                await self.supervisor.start(spec.build(new, self.context))
+        names = [spec.name for spec in changed]
+        events.emit(
+            "config.reloaded",
+            Severity.NOTICE,
+            f"config reloaded; restarted: {', '.join(names) or 'none'}",
+        )
+        return names
+
+    def listening(self) -> list[str]:
+        """Where each service listens, for the boot banner."""
+        lines = []
+        for name in ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp"):
+            section = getattr(self.config.services, name)
+            if not section.enabled:
+                state = "not available in this build" if name not in self.available else "disabled"
+                lines.append(f"  {name:<8} {state}")
+                continue
+            places = ", ".join(_join(address, section.port) for address in section.bind)
+            lines.append(f"  {name:<8} {places}")
+        targets = ", ".join(self.config.syslog.targets) or "none configured"
+        lines.append(f"  {'syslog':<8} forwarding to {targets}")
+        running = self.supervisor.status()
+        gps = running.get("gps", {})
+        where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
+        link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""
+        lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
+        console = running.get("console", {}).get("port", "disabled")
+        lines.append(f"  {'console':<8} {console}")
+        return lines
+
+    # -- what the command line asks for -------------------------------------------------
+
+    def later(self, work: Callable[[], object]) -> None:
+        """Run a coroutine after the current command has answered."""
+
+        async def run() -> None:
+            outcome = work()
+            if asyncio.iscoroutine(outcome):
+                await outcome
+
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(run())
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    def service(self, name: str) -> Service | None:
+        runner = self.supervisor.runners.get(name)
+        return runner.service if runner is not None else None
+
+    async def restart_service(self, name: str) -> None:
+        spec = next(spec for spec in self.specs if spec.name == name)
+        await self.supervisor.stop(name)
+        if spec.enabled(self.config):
+            await self.supervisor.start(spec.build(self.config, self.context))
+
+    async def restart_all(self) -> None:
+        self.context.events.emit("appliance.reboot", Severity.NOTICE, "restarting every service")
+        await self.stop()
+        await self.start()
+
+    def factory_reset(self) -> None:
+        data_dir = self.context.data_dir
+        for name in ERASED_ON_RESET:
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / name).unlink()
+        self.context.events.emit(
+            "appliance.factory_reset", Severity.WARNING,
+            "factory reset: config, accounts and keys erased", security=True,
+        )  # fmt: skip
+        self.stopping.set()
+
+
+def _join(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

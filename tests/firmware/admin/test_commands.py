@@ -1,0 +1,97 @@
+"""The admin commands, as rows of (command line, what the answer says)."""
+
+import json
+
+import pytest
+
+from tests.firmware.admin.conftest import Bench
+
+
+def test_help_completion_and_errors(bench: Bench) -> None:
+    assert "services" in bench.run("help") and "ntp" in bench.run("help")
+    assert bench.run("help config").startswith("config: ")
+    assert "unknown command 'frobnicate'" in bench.run("frobnicate")
+    assert bench.run('"unclosed').startswith("error: ")
+    interpreter = bench.interpreter()
+    assert interpreter.complete("sta") == ["status"]
+    assert interpreter.complete("services e") == ["services enable"]
+
+
+def test_config_set_diff_commit_is_audited(bench: Bench) -> None:
+    interpreter = bench.interpreter()
+    from firmware.admin.commands import Session
+
+    session = Session("admin", "admin", "ssh 192.0.2.9")
+    assert "staged" in interpreter.run("config set events.keep 9", session).text
+    assert interpreter.run("config diff", session).text == "events.keep: 5 -> 9"
+    assert interpreter.run("config commit", session).text == "committed events.keep"
+    assert bench.store.config.events.keep == 9 and bench.reloads == 1
+    (entry,) = bench.store.audit.entries()
+    assert (entry.who, entry.source, entry.key, entry.old, entry.new) == (
+        "admin", "ssh 192.0.2.9", "events.keep", 5, 9,
+    )  # fmt: skip
+    interpreter.run("config set events.keep 0", session)
+    refused = interpreter.run("config commit", session).text
+    assert "events.keep: 0 is out of range 1..100" in refused
+    assert interpreter.run("config discard", session).text == "staged changes discarded"
+    assert bench.run("config show events") == "max_bytes = 1000000\nkeep = 9"
+
+
+def test_a_monitor_may_only_read(bench: Bench) -> None:
+    for line in ("config set events.keep 9", "services disable telnet", "users add x monitor",
+                 "ntp keys add 5 MD5 abc", "keypad lock", "reboot"):  # fmt: skip
+        assert bench.run(line, "watcher", "monitor").startswith("permission denied")
+    assert "ntp" in bench.run("services list", "watcher", "monitor")
+    assert bench.run("config show events.keep", "watcher", "monitor") == "5"
+    denied = [e for e in bench.seen if e.kind == "admin.denied"]
+    assert len(denied) == 6 and denied[0].fields["user"] == "watcher"
+
+
+def test_services_enable_disable_and_ntp_refuses(bench: Bench) -> None:
+    assert bench.run("services disable ntp").startswith("NTP cannot be disabled")
+    assert bench.run("services enable daytime") == "daytime enabled"
+    assert bench.store.config.services.daytime.enabled
+    assert (
+        "snmp is not available" in bench.run("services enable snmp")
+        or bench.run("services enable snmp") == "snmp enabled"
+    )
+
+
+def test_users_add_list_remove(bench: Bench) -> None:
+    added = bench.run("users add alice monitor")
+    assert added.startswith("alice added; one-time password ")
+    assert "alice" in bench.run("users list") and "must change password" in bench.run("users list")
+    assert bench.run("users remove admin", "admin").startswith("refused")
+    assert bench.run("users remove alice") == "alice removed"
+
+
+def test_ntp_keys_and_rules(bench: Bench) -> None:
+    assert bench.run("ntp keys list").split() == ["1", "AES128CMAC"]
+    assert "in use" in bench.run("ntp keys add 7 sha1 a-secret-key")
+    assert bench.run("ntp keys list").split() == ["1", "AES128CMAC", "7", "SHA1"]
+    assert "a-secret-key" not in json.dumps([e.message for e in bench.seen])
+    assert bench.run("ntp keys remove 1") == "key 1 removed"
+    assert bench.run("ntp rules add 192.0.2.0/24 require_auth") == "1 rules in force"
+    assert bench.run("ntp rules list").split() == ["1", "allow", "192.0.2.0/24", "require_auth"]
+    assert "host bits set" in bench.run("ntp rules add 10.0.0.1/8")
+    assert bench.run("ntp rules remove 1") == "0 rules in force"
+
+
+@pytest.mark.parametrize("line", ["keypad pin 2468", "keypad lock"])
+def test_keypad(bench: Bench, line: str) -> None:
+    bench.run("keypad pin 2468")
+    assert bench.run(line).startswith("keypad ")
+    assert "error" in bench.run("keypad pin 12")
+
+
+def test_audit_report_lists_every_recommendation(bench: Bench) -> None:
+    report = bench.run("audit").splitlines()
+    assert report[-1].endswith("failed")
+    assert any(line.startswith("FAIL  admin password changed") for line in report)
+    assert any(line.startswith("FAIL  remote syslog configured") for line in report)
+    assert any(line.startswith("PASS  telnet off and SSH on") for line in report)
+
+
+def test_log_show_filters_audit(bench: Bench) -> None:
+    bench.run("services enable daytime")
+    assert "services.daytime.enabled false -> true" in bench.run("log show --audit")

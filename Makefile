@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
 # Real peers the interop tests run against (see ../shared/INTEROP.md).
 DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
-	linuxptp socat rdate iproute2
+	linuxptp socat rdate iproute2 nmap
 
 NTPQ := .cache/ntpsec/usr/bin/ntpq
 

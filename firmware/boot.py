@@ -41,6 +41,7 @@ from services.ntp.keys import TYPE_NAMES
 from services.ntp.service import NtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
+from services.ssh.server import SshService
 from services.syslog.forwarder import SyslogForwarder
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
@@ -93,21 +94,37 @@ CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
 def _console(config: Config, context: Context) -> Service:
     section = config.services.console
     return ConsoleService(
-        CONSOLE_PORTS[section.backend](section), session_factory(config, context, "console")
+        CONSOLE_PORTS[section.backend](section), _console_session(config, context)
     )
 
 
-def session_factory(config: Config, context: Context, source: str) -> Callable[[], LoginSession]:
+def _console_session(config: Config, context: Context) -> Callable[[], LoginSession]:
+    sessions = session_factory(config, context)
+    return lambda: sessions("console")
+
+
+def session_factory(config: Config, context: Context) -> Callable[[str], LoginSession]:
     """New login sessions for a console; each has its own interpreter (its staged config)."""
     assert context.controls is not None
     controls = context.controls(config)
     users = UserStore(context.identity.users)
 
-    def session(where: str = source) -> LoginSession:
+    def session(where: str) -> LoginSession:
         interpreter = make_interpreter(controls)
         return LoginSession(users, context.events, interpreter, where, context.guard, context.clock)
 
     return session
+
+
+def _ssh(config: Config, context: Context) -> Service:
+    identity = context.identity
+    host_keys = [identity.ssh_host_keys["ed25519"], identity.ssh_host_keys["rsa"]]
+    authorized = context.data_dir / "authorized_keys"
+    return SshService(
+        config.services.ssh, host_keys, authorized, UserStore(identity.users), context.guard,
+        context.events, context.clock, session_factory(config, context),
+        config.admin.idle_timeout_s,
+    )  # fmt: skip
 
 
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
@@ -151,11 +168,17 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "daytime", lambda c: c.services.daytime.enabled, lambda c: c.services.daytime, _daytime
     ),
     ServiceSpec("time", lambda c: c.services.time.enabled, lambda c: c.services.time, _time),
+    ServiceSpec(
+        "ssh",
+        lambda c: c.services.ssh.enabled,
+        lambda c: (c.services.ssh, c.admin, c.device, c.panel, c.services.ntp.keys_file),
+        _ssh,
+    ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(
         "console",
         lambda c: c.services.console.enabled,
-        lambda c: (c.services.console, c.device),
+        lambda c: (c.services.console, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _console,
     ),
 )

@@ -46,6 +46,14 @@ class LoginSession:
         self.user = user
         return self._logged_in().replace("\n", "\r\n").encode()
 
+    def run_once(self, line: str) -> bytes:
+        """One command without a terminal (ssh host status): just its answer."""
+        assert self.session is not None
+        reply = self.interpreter.run(line, self.session)
+        if reply.action == "passwd":
+            return b"error: passwd needs an interactive session\r\n"
+        return (reply.text + "\n").replace("\n", "\r\n").encode() if reply.text else b""
+
     def feed(self, data: bytes) -> bytes:
         out = bytearray()
         echo, lines = self.editor.feed(data)

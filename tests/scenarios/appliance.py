@@ -15,14 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_config(path: Path, text: str = "") -> Path:
-    """A test config: NTP on a free loopback port unless the text sets [services.ntp]."""
-    if "[services.ntp]" not in text:
-        port = free_port()
-        if path.exists():  # keep the port of an earlier version, so reloads leave NTP alone
-            port = (
-                tomllib.loads(path.read_text()).get("services", {}).get("ntp", {}).get("port", port)
-            )
-        text = f'[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n{text}'
+    """A test config: NTP and SSH on free loopback ports unless the text sets them."""
+    earlier = tomllib.loads(path.read_text()).get("services", {}) if path.exists() else {}
+    for service in ("ntp", "ssh"):
+        if f"[services.{service}]" not in text:
+            # Keep the port of an earlier version, so that reloads leave the service alone.
+            port = earlier.get(service, {}).get("port", free_port())
+            text = f'[services.{service}]\nport = {port}\nbind = ["127.0.0.1"]\n{text}'
     path.write_text(text)
     return path
 

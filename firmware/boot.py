@@ -43,6 +43,7 @@ from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
 from services.ssh.server import SshService
 from services.syslog.forwarder import SyslogForwarder
+from services.telnet.server import TelnetService
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 from sim.panel import SimDisplay, SimKeypad
@@ -93,9 +94,8 @@ CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
 
 def _console(config: Config, context: Context) -> Service:
     section = config.services.console
-    return ConsoleService(
-        CONSOLE_PORTS[section.backend](section), _console_session(config, context)
-    )
+    port = CONSOLE_PORTS[section.backend](section)
+    return ConsoleService(port, _console_session(config, context), config.admin.idle_timeout_s)
 
 
 def _console_session(config: Config, context: Context) -> Callable[[], LoginSession]:
@@ -125,6 +125,13 @@ def _ssh(config: Config, context: Context) -> Service:
         context.events, context.clock, session_factory(config, context),
         config.admin.idle_timeout_s,
     )  # fmt: skip
+
+
+def _telnet(config: Config, context: Context) -> Service:
+    sessions = session_factory(config, context)
+    return TelnetService(
+        config.services.telnet, sessions, context.events, config.admin.idle_timeout_s
+    )
 
 
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
@@ -173,6 +180,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         lambda c: c.services.ssh.enabled,
         lambda c: (c.services.ssh, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _ssh,
+    ),
+    ServiceSpec(
+        "telnet",
+        lambda c: c.services.telnet.enabled,
+        lambda c: (c.services.telnet, c.admin, c.device, c.panel, c.services.ntp.keys_file),
+        _telnet,
     ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(

@@ -17,6 +17,7 @@ from typing import get_args
 import tomli_w
 
 from firmware import __version__
+from firmware.admin.hardening import format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
 from firmware.appliance import Appliance
@@ -29,6 +30,7 @@ from firmware.control import ask
 from firmware.events import EventBus, EventLog, Severity, StderrLog
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
+from firmware.panel.lock import KeypadLock
 from firmware.timing.clock import HostClock
 from hal.panel import Key
 from sim.gps.device import SimGpsDevice
@@ -59,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="print the config in effect, secrets redacted")
     _data_dir_options(show)
     actions.add_parser("reference", help="print the config reference (Markdown)")
+    audit = commands.add_parser("audit", help="check the config against the hardening guide")
+    _data_dir_options(audit)
     status = commands.add_parser("status", help="show a running appliance's sync state")
     _data_dir_options(status)
     status.add_argument("--json", action="store_true", help="print the raw status as JSON")
@@ -92,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return boot(args)
     if args.command == "status":
         return show_status(args)
+    if args.command == "audit":
+        return hardening_audit(args)
     if args.command == "panel":
         data_dir, _ = _paths(args)
         return run_panel(data_dir / "panel.sock", args.press, args.once)
@@ -121,6 +127,20 @@ def validate(path: Path) -> int:
         return 2
     print(f"{path}: valid")
     return 0
+
+
+def hardening_audit(args: argparse.Namespace) -> int:
+    """One line per recommendation; exit 1 when any fails."""
+    data_dir, config_path = _paths(args)
+    try:
+        config = load_config(config_path, AVAILABLE)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    keypad = KeypadLock(data_dir / "keypad.json", EventBus(HostClock()))
+    checks = hardening_checks(config, data_dir, keypad)
+    print(format_checks(checks))
+    return 0 if all(check.passed for check in checks) else 1
 
 
 def show_status(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@ logging out brings the login prompt back."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
@@ -29,9 +30,12 @@ class ConsolePort(Protocol):
 class ConsoleService:
     name = "console"
 
-    def __init__(self, port: ConsolePort, new_session: Callable[[], LoginSession]) -> None:
+    def __init__(
+        self, port: ConsolePort, new_session: Callable[[], LoginSession], idle_timeout_s: int
+    ) -> None:
         self.port = port
         self.new_session = new_session
+        self.idle_timeout_s = idle_timeout_s
         self.tasks = ServiceTasks()
         self.bytes_in = 0
 
@@ -43,7 +47,13 @@ class ConsoleService:
         session = self.new_session()
         self.port.write(session.greeting())
         while True:
-            data = await self.port.read()
+            try:
+                data = await asyncio.wait_for(self.port.read(), self.idle_timeout_s)
+            except TimeoutError:
+                if session.session is not None:  # logged in and idle: log out
+                    session = self.new_session()
+                    self.port.write(b"\r\nidle too long; logged out\r\n" + session.greeting())
+                continue
             if not data:
                 raise ConnectionError(f"console {self.port.description} went away")
             self.bytes_in += len(data)

@@ -13,6 +13,8 @@ import serial
 from firmware.events import EventBus
 from firmware.panel.lock import KeypadLock
 from firmware.timing.clock import HostClock
+from services.ntp.keyring import KeyRing
+from services.ntp.keys import KeyType
 from tests.firmware.panel.keys import pin_keys
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import Booted, timeserver, write_config
@@ -249,3 +251,30 @@ def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> Non
     assert booted.stop()[0] == 0
     gone = timeserver("status", "--data-dir", str(tmp_path / "data"))
     assert gone.returncode == 2 and "no running appliance" in gone.stderr
+
+
+def test_timeserver_audit_passes_a_hardened_appliance_but_unsigned_firmware(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    fresh = Booted(data, password="correct horse battery")
+    fresh.wait_event("appliance.ready")
+    fresh.stop()
+    result = timeserver("audit", "--data-dir", str(data), "--config", str(fresh.config))
+    assert result.returncode == 1
+    assert "FAIL  remote syslog configured" in result.stdout
+    ring = KeyRing(data / "ntp.keys", [])
+    ring.add(9, KeyType.AES128CMAC, "HEX:" + "5a" * 16)
+    lock = KeypadLock(data / "keypad.json", EventBus(HostClock()))
+    lock.set_pin("2468", "test")
+    lock.lock("test")
+    config = write_config(
+        tmp_path / "hardened.toml",
+        '[services.ssh]\nport = 2222\nbind = ["127.0.0.1"]\nallow = ["192.0.2.0/24"]\n'
+        '[[services.ntp.rules]]\nnetwork = "0.0.0.0/0"\nrequire_auth = true\n'
+        '[syslog]\ntargets = ["tls://logs.example:6514"]\n',
+    )
+    result = timeserver("audit", "--data-dir", str(data), "--config", str(config))
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed == ["FAIL  firmware image signed"], result.stdout
+    assert result.returncode == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three 
 COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
             "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 KeyLookup = Callable[[int], NtpKey | None]
+CLIENTS_KEPT = 256
 
 
 @dataclass(slots=True)
@@ -69,6 +71,8 @@ class Engine:
         self.auth_failure_nak = config.auth_failure == "crypto-nak"
         self.variables = variables
         self.counters = dict.fromkeys(COUNTERS, 0)
+        self.clients: OrderedDict[str, list[int]] = OrderedDict()
+        """Recently seen clients: address -> [requests, last receive time]."""
         self.template = bytearray(24)
         self.leap = 3
         self.synchronised = False
@@ -97,6 +101,7 @@ class Engine:
             self.counters["denied"] += 1
             return None
         if mode == 3 or (mode == 0 and version == 1):
+            self._seen(address, receive_ns)
             return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
                                 decision.require_auth)  # fmt: skip
         if mode == 6:
@@ -107,6 +112,22 @@ class Engine:
             return None
         self.counters["other_modes"] += 1
         return None
+
+    def _seen(self, address: str, receive_ns: int) -> None:
+        entry = self.clients.get(address)
+        if entry is None:
+            if len(self.clients) >= CLIENTS_KEPT:
+                self.clients.popitem(last=False)
+            self.clients[address] = [1, receive_ns]
+        else:
+            entry[0] += 1
+            entry[1] = receive_ns
+            self.clients.move_to_end(address)
+
+    def recent_clients(self, count: int) -> list[tuple[str, int, int]]:
+        """The `count` clients heard from last: (address, requests, last receive time)."""
+        recent = list(self.clients.items())[-count:]
+        return [(address, entry[0], entry[1]) for address, entry in reversed(recent)]
 
     def _client(
         self, data: bytes, address: str, receive_ns: int, limited: bool, kod: bool, auth: bool

@@ -117,4 +117,5 @@ class NtpService:
         served = [self.shared.worker_counters(n)["served"] for n in range(self.count)]
         pids = [process.pid for process in self.workers]
         return {"listening": places, "workers": self.count, "worker_pids": pids,
-                "served_per_worker": served, **self.shared.counters(self.count)}  # fmt: skip
+                "served_per_worker": served, "clients": self.shared.clients(self.count),
+                **self.shared.counters(self.count)}  # fmt: skip

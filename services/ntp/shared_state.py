@@ -8,6 +8,7 @@ readers from seeing half a write: the writer makes the sequence odd, writes, mak
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import struct
@@ -27,13 +28,16 @@ MAX_LEAPS = 4
 SYNC = struct.Struct("=BBB4sqqdqB")  # state, stratum, leap, refid, disp, error, freq, ref, pending
 MAX_WORKERS = 64
 WORKER = struct.Struct(f"={len(COUNTERS)}Q")
+CLIENT_SLOT = 4096  # per worker: a length and the JSON of its most recent clients
+CLIENTS_SHOWN = 32
 
 CLOCK_AT = SEQUENCE.size
 LEAPS_AT = CLOCK_AT + CLOCK.size
 COUNT_AT = LEAPS_AT + MAX_LEAPS * LEAP.size
 SYNC_AT = COUNT_AT + 1
 WORKERS_AT = (SYNC_AT + SYNC.size + 7) // 8 * 8
-SIZE = WORKERS_AT + MAX_WORKERS * WORKER.size
+CLIENTS_AT = WORKERS_AT + MAX_WORKERS * WORKER.size
+SIZE = CLIENTS_AT + MAX_WORKERS * CLIENT_SLOT
 STATES = list(State)
 
 
@@ -135,6 +139,27 @@ class SharedState:
         leaps = LeapSchedule(bool(smear), [LeapEvent(*event) for event in events])
         sync = make_state(STATES[state], error, Leap(leap), Leap(pending), frequency, 0.0, None, 0)
         return servo, leaps, bool(trusted), sync, reference
+
+    def write_clients(self, index: int, clients: list[tuple[str, int, int]]) -> None:
+        data = json.dumps(clients[:CLIENTS_SHOWN]).encode()
+        while len(data) > CLIENT_SLOT - 4:
+            clients = clients[: len(clients) // 2]
+            data = json.dumps(clients).encode()
+        start = CLIENTS_AT + index * CLIENT_SLOT
+        self.memory[start + 4 : start + 4 + len(data)] = data
+        struct.pack_into("=I", self.memory, start, len(data))
+
+    def clients(self, workers: int) -> list[tuple[str, int, int]]:
+        """Most recent first, over every worker; a slot caught mid-write is skipped."""
+        found: list[tuple[str, int, int]] = []
+        for index in range(workers):
+            start = CLIENTS_AT + index * CLIENT_SLOT
+            (length,) = struct.unpack_from("=I", self.memory, start)
+            try:
+                found += [tuple(e) for e in json.loads(self.memory[start + 4 : start + 4 + length])]
+            except (ValueError, TypeError):
+                continue
+        return sorted(found, key=lambda entry: -entry[2])[:CLIENTS_SHOWN]
 
     def write_counters(self, index: int, counters: dict[str, int]) -> None:
         WORKER.pack_into(

@@ -134,6 +134,7 @@ class Worker:
         with contextlib.suppress(KeysFileError, OSError):
             self.keys.reload()
         self.shared.write_counters(self.index, self.engine.counters)
+        self.shared.write_clients(self.index, self.engine.recent_clients(32))
         self.updated_at = host_ns
 
     def serve(self, sockets: list[socket.socket]) -> None:

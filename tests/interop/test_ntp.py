@@ -171,3 +171,11 @@ def test_a_crashed_worker_is_restarted_and_time_is_served_again(
     else:
         raise AssertionError("no time after the worker crash")
     assert booted_status(booted)["worker_pids"] != before["worker_pids"]
+
+
+def test_recent_clients_are_listed(appliance: tuple[Booted, int]) -> None:
+    booted, port = appliance
+    ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
+    time.sleep(0.3)
+    clients = booted_status(booted)["clients"]
+    assert any(entry[0] == "127.0.0.1" and entry[1] >= 1 for entry in clients)  # type: ignore[attr-defined]

@@ -47,13 +47,14 @@ class Command:
     help: str
     run: Handler
     writes: bool | tuple[str, ...] = False
-    """True, or the subcommands that change something; monitors may not run those."""
+    """True, or the subcommands ("add", or "keys add") that change something; monitors may
+    not run those."""
     subcommands: tuple[str, ...] = ()
 
     def changes(self, args: list[str]) -> bool:
         if isinstance(self.writes, bool):
             return self.writes
-        return bool(args) and args[0] in self.writes
+        return any(args[: len(words.split())] == words.split() for words in self.writes)
 
 
 class Interpreter:

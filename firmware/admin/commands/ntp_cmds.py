@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from firmware.admin.commands.interpreter import Call, Command, Reply
@@ -20,11 +21,24 @@ def ntp(call: Call) -> Reply:
         if not fields:
             return Reply("the NTP service is not running")
         return Reply("\n".join(f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES))
+    if args[0] == "clients":
+        return _clients(call)
     if args[0] == "keys":
         return _keys(call, args[1:])
     if args[0] == "rules":
         return _rules(call, args[1:])
-    return Reply("usage: ntp [stats | keys list|add|remove | rules list|add|remove]")
+    return Reply("usage: ntp [stats | clients | keys list|add|remove | rules list|add|remove]")
+
+
+def _clients(call: Call) -> Reply:
+    clients = call.controls.status().get("ntp", {}).get("clients", [])
+    if not isinstance(clients, list) or not clients:
+        return Reply("no clients seen")
+    lines = [f"{'client':<40} {'requests':>9}  last request (UTC)"]
+    for address, requests, last_ns in clients:
+        moment = datetime.datetime.fromtimestamp(last_ns / 1e9, datetime.UTC)
+        lines.append(f"{address:<40} {requests:>9}  {moment:%Y-%m-%d %H:%M:%S}")
+    return Reply("\n".join(lines))
 
 
 def _keys(call: Call, args: list[str]) -> Reply:
@@ -90,9 +104,9 @@ def _event(call: Call, message: str) -> None:
 
 COMMANDS = {
     "ntp": Command(
-        "ntp [stats | keys list|add|remove | rules list|add|remove]",
+        "ntp [stats | clients | keys list|add|remove | rules list|add|remove]",
         ntp,
-        writes=("keys", "rules"),
-        subcommands=("stats", "keys", "rules"),
+        writes=("keys add", "keys remove", "rules add", "rules remove"),
+        subcommands=("stats", "clients", "keys", "rules"),
     ),  # fmt: skip
 }

@@ -95,3 +95,16 @@ def test_audit_report_lists_every_recommendation(bench: Bench) -> None:
 def test_log_show_filters_audit(bench: Bench) -> None:
     bench.run("services enable daytime")
     assert "services.daytime.enabled false -> true" in bench.run("log show --audit")
+
+
+def test_monitor_reads_ntp_but_may_not_change_keys(bench: Bench) -> None:
+    assert bench.run("ntp keys list", "watcher", "monitor").split() == ["1", "AES128CMAC"]
+    assert bench.run("ntp keys remove 1", "watcher", "monitor").startswith("permission denied")
+    assert bench.run("ntp rules list", "watcher", "monitor").startswith("no rules")
+
+
+def test_ntp_clients_from_the_service_status(bench: Bench) -> None:
+    assert bench.run("ntp clients") == "no clients seen"
+    bench.status["ntp"] = {"clients": [["192.0.2.5", 12, 1_800_000_000 * 10**9]]}
+    lines = bench.run("ntp clients").splitlines()
+    assert lines[1].split() == ["192.0.2.5", "12", "2027-01-15", "08:00:00"]

@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -53,6 +54,7 @@ def main() -> None:
     results: dict[str, object] = {}
     try:
         booted.wait_event("timing.locked", seconds=30)
+        time.sleep(0.5)  # the workers take the new sync state at their next housekeeping
         results["allowed"] = clients(work / "data", ntpq)
         write_config(config, DENY)
         booted.signal(signal.SIGHUP)

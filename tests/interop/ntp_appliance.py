@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.scenarios.appliance import Booted, write_config
@@ -22,6 +23,7 @@ def ntp_config(port: int, extra: str = "") -> str:
 def boot_locked(directory: Path, config_text: str) -> Booted:
     booted = Booted(directory / "data", write_config(directory / "config.toml", config_text))
     booted.wait_event("timing.locked", seconds=30)
+    time.sleep(0.5)  # the workers take the new sync state at their next housekeeping
     return booted
 
 

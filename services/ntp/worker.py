@@ -124,13 +124,17 @@ class Worker:
             "sync_state": f'"{sync.state.value}"',
         }
 
-    def housekeeping(self, host_ns: int) -> None:
-        """Ten times a second: sync state into the reply template, keys, counters out."""
+    def refresh(self, host_ns: int) -> None:
+        """Every 10 ms: the served clock and the sync state for the reply template."""
         self.clock.refresh(host_ns)
         sync = self.clock.sync
         assert sync is not None
         reference = self.clock.to_served(self.clock.reference) if self.clock.reference else 0
         self.engine.update(sync, reference)
+
+    def housekeeping(self, host_ns: int) -> None:
+        """Ten times a second: the keys file if it changed, counters and clients out."""
+        self.refresh(host_ns)
         with contextlib.suppress(KeysFileError, OSError):
             self.keys.reload()
         self.shared.write_counters(self.index, self.engine.counters)
@@ -178,7 +182,7 @@ class Worker:
                     return  # the appliance is gone
                 self.housekeeping(now)
             elif now - clock.read_at > CLOCK_REFRESH_NS:
-                clock.refresh(now)
+                self.refresh(now)
 
 
 def _hex_stamp(timestamp: int) -> str:

@@ -22,7 +22,7 @@ from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
 from firmware.appliance import Appliance
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
-from firmware.config import ConfigError, load_config
+from firmware.config import Config, ConfigError, load_config
 from firmware.config.reference import reference_markdown
 from firmware.config.schema import GpsScenario, SimGps
 from firmware.config.store import redacted
@@ -120,22 +120,26 @@ def validate(path: Path) -> int:
     if not path.exists():
         print(f"{path}: no such file", file=sys.stderr)
         return 2
-    try:
-        load_config(path, AVAILABLE)
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+    if _config_or_problems(path) is None:
         return 2
     print(f"{path}: valid")
     return 0
 
 
+def _config_or_problems(path: Path) -> Config | None:
+    """The config in `path`, or None after printing one line per problem."""
+    try:
+        return load_config(path, AVAILABLE)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return None
+
+
 def hardening_audit(args: argparse.Namespace) -> int:
     """One line per recommendation; exit 1 when any fails."""
     data_dir, config_path = _paths(args)
-    try:
-        config = load_config(config_path, AVAILABLE)
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+    config = _config_or_problems(config_path)
+    if config is None:
         return 2
     keypad = KeypadLock(data_dir / "keypad.json", EventBus(HostClock()))
     checks = hardening_checks(config, data_dir, keypad)
@@ -160,10 +164,8 @@ def show_status(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     _, config_path = _paths(args)
-    try:
-        config = load_config(config_path, AVAILABLE)
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+    config = _config_or_problems(config_path)
+    if config is None:
         return 2
     sys.stdout.write(tomli_w.dumps(redacted(config)))
     return 0

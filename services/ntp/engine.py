@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from firmware.access import AccessRules
 from firmware.config.schema import NtpSection
 from firmware.timing.sync_state import SyncState
 from services.ntp.control import (
@@ -33,7 +34,6 @@ from services.ntp.packet import (
     short_format,
 )
 from services.ntp.ratelimit import RateLimiter
-from services.ntp.rules import AccessRules
 
 PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")

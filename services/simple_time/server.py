@@ -11,11 +11,11 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
+from firmware.access import AccessRules
 from firmware.config.schema import ServiceSection
 from firmware.service import StartError
 from firmware.timing.clock import Clock
 from services.ntp.ratelimit import RateLimiter
-from services.ntp.rules import AccessRules
 
 UDP_INTERVAL_S, UDP_BURST, UDP_CLIENTS = 1.0, 4, 10_000
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncssh
 
+from firmware.access import AccessRules
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
@@ -16,7 +17,6 @@ from firmware.config.schema import SshSection
 from firmware.events import EventBus, Severity
 from firmware.service import StartError
 from firmware.timing.clock import Clock
-from services.ntp.rules import AccessRules
 
 # Only modern algorithms: no SHA-1 anywhere, no CBC, no DH groups under 2048 bits.
 KEX = ["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521",

@@ -10,11 +10,11 @@ from typing import Any
 
 import telnetlib3
 
+from firmware.access import AccessRules
 from firmware.admin.login import LoginSession
 from firmware.config.schema import TelnetSection
 from firmware.events import EventBus, Severity
 from firmware.service import StartError
-from services.ntp.rules import AccessRules
 
 
 class TelnetService:

@@ -1,4 +1,5 @@
-"""Access rules: ordered, first match wins, IPv4 and IPv6; decisions cached per address."""
+"""Access rules for every service: ordered, first match wins, IPv4 and IPv6, behind the
+service's own allow-list; decisions cached per address."""
 
 from __future__ import annotations
 

@@ -204,6 +204,14 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
         "services:",
         *appliance.listening(),
     ]
+    ways = []
+    ssh = appliance.config.services.ssh
+    if ssh.enabled:
+        host = "127.0.0.1" if "0.0.0.0" in ssh.bind else ssh.bind[0]
+        ways.append(f"ssh -p {ssh.port} admin@{host}")
+    if appliance.config.services.console.enabled:
+        ways.append("the console above")
+    lines.append(f"log in with {' or '.join(ways) or 'no console enabled'}")
     if identity.one_time_password:
         lines.append(
             f"login: user admin, one-time password {identity.one_time_password} "

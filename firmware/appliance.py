@@ -147,6 +147,7 @@ class Appliance:
     def listening(self) -> list[str]:
         """Where each service listens, for the boot banner."""
         lines = []
+        running = self.supervisor.status()
         for name in ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp"):
             section = getattr(self.config.services, name)
             if not section.enabled:
@@ -154,10 +155,12 @@ class Appliance:
                 lines.append(f"  {name:<8} {state}")
                 continue
             places = ", ".join(_join(address, section.port) for address in section.bind)
+            service = running.get(name, {})
+            if service.get("state") != "running":
+                places += f"  (not running: {service.get('last_error') or 'starting'})"
             lines.append(f"  {name:<8} {places}")
         targets = ", ".join(self.config.syslog.targets) or "none configured"
         lines.append(f"  {'syslog':<8} forwarding to {targets}")
-        running = self.supervisor.status()
         gps = running.get("gps", {})
         where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
         link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""

@@ -40,10 +40,6 @@ class LeapSchedule:
         self.events.sort(key=lambda e: e.utc_at_ns)
         return event
 
-    def cancel_after(self, continuous_ns: int) -> None:
-        """Forget plans not reached yet (the announcement was withdrawn)."""
-        self.events = [e for e in self.events if e.continuous_at_ns <= continuous_ns]
-
     def shift_before_utc(self, utc_ns: int) -> int:
         return sum(e.sign for e in self.events if e.utc_at_ns < utc_ns) * SECOND
 

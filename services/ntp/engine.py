@@ -28,6 +28,7 @@ from services.ntp.control import (
 from services.ntp.keys import NtpKey
 from services.ntp.packet import (
     HEADER_SIZE,
+    Mode,
     NtpPacketError,
     decode_trailer,
     ns_to_ntp,
@@ -43,6 +44,7 @@ COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "ba
             "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 KeyLookup = Callable[[int], NtpKey | None]
 CLIENTS_KEPT = 256
+CLIENT, CONTROL, PRIVATE = int(Mode.CLIENT), int(Mode.CONTROL), int(Mode.PRIVATE)
 
 
 @dataclass(slots=True)
@@ -100,14 +102,14 @@ class Engine:
         if not decision.allow:
             self.counters["denied"] += 1
             return None
-        if mode == 3 or (mode == 0 and version == 1):
+        if mode == CLIENT or (mode == Mode.RESERVED and version == 1):
             self._seen(address, receive_ns)
             return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
                                 decision.require_auth)  # fmt: skip
-        if mode == 6:
+        if mode == CONTROL:
             self.counters["mode6"] += 1
             return self._control(data) if decision.query else None
-        if mode == 7:
+        if mode == PRIVATE:
             self.counters["mode7"] += 1
             return None
         self.counters["other_modes"] += 1
@@ -164,7 +166,8 @@ class Engine:
             return None
         header = bytearray(HEADER_SIZE)
         header[:24] = self.template
-        mode = 4 if (data[0] & 7) == 3 else 2  # NTPv1 clients without a mode get symmetric
+        # NTPv1 clients, which send no mode, get a symmetric passive answer as they expect.
+        mode = Mode.SERVER if (data[0] & 7) == CLIENT else Mode.SYMMETRIC_PASSIVE
         header[0] = (self.leap << 6) | (version << 3) | mode
         header[2] = data[2]  # poll, echoed
         header[24:32] = data[40:48]  # origin: the client's transmit timestamp
@@ -189,7 +192,7 @@ class Engine:
         """A kiss-o'-death: LI 3, stratum 0, the kiss code, and no time at all."""
         version = (data[0] >> 3) & 7
         header = bytearray(HEADER_SIZE)
-        header[0] = (3 << 6) | (version << 3) | 4
+        header[0] = (3 << 6) | (version << 3) | Mode.SERVER
         header[2] = data[2]
         header[12:16] = code
         header[24:32] = data[40:48]

@@ -106,6 +106,17 @@ def test_a_monitor_is_refused_config_set(box: Box) -> None:
     assert box.ssh("watcher", "watcher-pass-123", "services").returncode == 0
 
 
+def test_faults_injected_from_the_command_line_and_the_panel(box: Box) -> None:
+    injected = box.ssh("admin", PASSWORD, "gps", "inject", "antenna_open")
+    assert injected.returncode == 0 and "antenna_open" in injected.stdout, injected.stdout
+    fault = box.booted.wait_event("gps.antenna_fault")
+    assert fault["message"] == "GPS antenna open"
+    box.ssh("admin", PASSWORD, "gps", "inject", "locked")
+    shown = box.ssh("admin", PASSWORD, "panel", "press", "down")
+    assert shown.returncode == 0 and "GPS " in shown.stdout
+    assert box.ssh("watcher", "watcher-pass-123", "gps", "inject", "locked").returncode == 1
+
+
 def test_six_bad_passwords_lock_out_and_reach_rsyslog(box: Box) -> None:
     for attempt in range(6):
         assert box.ssh("admin", f"wrong password {attempt}", "status").returncode != 0

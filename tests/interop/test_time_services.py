@@ -64,13 +64,14 @@ def test_allow_list_and_udp_rate_limit(services: tuple[int, int]) -> None:
             outside.recv(100)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
         flood.bind(("127.0.0.5", 0))
-        flood.settimeout(0.2)
-        answered = 0
-        for _ in range(20):
+        for _ in range(20):  # all at once: only the burst of 4 fits in the bucket
             flood.sendto(b"x", ("127.0.0.1", daytime_port))
-            try:
+        flood.settimeout(0.3)
+        answered = 0
+        try:
+            while True:
                 flood.recv(100)
                 answered += 1
-            except TimeoutError:
-                pass
-    assert 4 <= answered <= 6
+        except TimeoutError:
+            pass
+    assert 4 <= answered <= 5

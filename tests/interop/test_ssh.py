@@ -1,8 +1,6 @@
 """OpenSSH against the appliance: password and key logins, one command or a terminal, the
 forced password change, lockout with the failures at a real rsyslog, modern algorithms."""
 
-import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,5 +183,4 @@ def test_two_appliances_have_different_host_keys(box: Box, tmp_path: Path) -> No
     finally:
         other.stop()
     assert keys[0] != keys[1]
-    assert json.dumps(keys)
-    assert os.path.exists(other.data_dir / "ssh_host_ed25519_key")
+    assert keys[1] in (other.data_dir / "ssh_host_ed25519_key.pub").read_text()

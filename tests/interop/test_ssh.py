@@ -2,6 +2,8 @@
 forced password change, lockout with the failures at a real rsyslog, modern algorithms."""
 
 import subprocess
+import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pexpect
 import pytest
 
 from firmware.admin.users import UserStore
+from tests.interop.ntp_appliance import chrony_keyfile, chronyd_offset
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import Booted, write_config
 from tests.tools import free_port, require
@@ -113,6 +116,21 @@ def test_faults_injected_from_the_command_line_and_the_panel(box: Box) -> None:
     shown = box.ssh("admin", PASSWORD, "panel", "press", "down")
     assert shown.returncode == 0 and "GPS " in shown.stdout
     assert box.ssh("watcher", "watcher-pass-123", "gps", "inject", "locked").returncode == 1
+
+
+def test_an_ntp_key_added_over_ssh_is_used_without_a_restart(box: Box) -> None:
+    secret = "5a" * 16
+    added = box.ssh("admin", PASSWORD, "ntp", "keys", "add", "42", "AES128CMAC", f"HEX:{secret}")
+    assert added.returncode == 0, added.stdout
+    assert "42 AES128CMAC" in box.ssh("admin", PASSWORD, "ntp", "keys", "list").stdout
+    box.booted.wait_event("timing.locked", seconds=30)  # a FREERUN server is no source
+    time.sleep(0.5)  # workers reread the keys file and the sync state
+    ntp_port = tomllib.loads(box.booted.config.read_text())["services"]["ntp"]["port"]
+    offset = chronyd_offset(ntp_port, chrony_keyfile([(42, "AES128CMAC", secret)]), 42)
+    assert offset is not None and abs(offset) < 0.001
+    assert "ntp" not in [
+        e["message"] for e in box.booted.events() if e["kind"] == "service.stopped"
+    ]
 
 
 def test_six_bad_passwords_lock_out_and_reach_rsyslog(box: Box) -> None:

@@ -13,6 +13,11 @@ NTPQ := .cache/ntpsec/usr/bin/ntpq
 .PHONY: run test lint pytest debs venv reference clean tools bench
 
 run: venv debs
+	@if [ "$$(id -u)" != 0 ] && [ ! -f $(DATA_DIR)/config.toml ]; then \
+	  mkdir -p $(DATA_DIR); \
+	  printf '[services.ntp]\nport = 11123\n[services.ssh]\nport = 2222\n' > $(DATA_DIR)/config.toml; \
+	  echo "not root: NTP on UDP 11123 and SSH on TCP 2222 (see $(DATA_DIR)/config.toml)"; \
+	fi
 	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
 
 test: venv debs tools lint pytest

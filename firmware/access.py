@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from firmware.config.schema import NtpRule
+from firmware.events import EventBus, Severity
 
 CACHE_LIMIT = 65536
 
@@ -59,3 +60,14 @@ class AccessRules:
             if ip in network:
                 return decision
         return DEFAULT
+
+
+def admit(access: AccessRules, events: EventBus, service: str, source: str) -> bool:
+    """True when `source` may use `service`; a refusal is a security event."""
+    if access.decide(source).allow:
+        return True
+    events.emit(
+        f"{service}.refused", Severity.WARNING, f"{service} connection from {source} not allowed",
+        {"source": source}, security=True,
+    )  # fmt: skip
+    return False

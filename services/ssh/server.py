@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncssh
 
-from firmware.access import AccessRules
+from firmware.access import AccessRules, admit
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
@@ -43,11 +43,7 @@ class SshLogin(asyncssh.SSHServer):
         self.connection = conn
         peer = conn.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else "?"
-        if not self.service.access.decide(self.peer).allow:
-            self.service.events.emit(
-                "ssh.refused", Severity.WARNING, f"SSH connection from {self.peer} not allowed",
-                {"source": self.peer}, security=True,
-            )  # fmt: skip
+        if not admit(self.service.access, self.service.events, "ssh", self.peer):
             conn.close()
 
     def begin_auth(self, username: str) -> bool:

@@ -10,10 +10,10 @@ from typing import Any
 
 import telnetlib3
 
-from firmware.access import AccessRules
+from firmware.access import AccessRules, admit
 from firmware.admin.login import LoginSession
 from firmware.config.schema import TelnetSection
-from firmware.events import EventBus, Severity
+from firmware.events import EventBus
 from firmware.service import StartError
 
 
@@ -52,11 +52,7 @@ class TelnetService:
     async def _shell(self, reader: Any, writer: Any) -> None:
         peer = writer.get_extra_info("peername")
         source = str(peer[0]) if peer else "?"
-        if not self.access.decide(source).allow:
-            self.events.emit(
-                "telnet.refused", Severity.WARNING, f"telnet connection from {source} not allowed",
-                {"source": source}, security=True,
-            )  # fmt: skip
+        if not admit(self.access, self.events, "telnet", source):
             writer.close()
             return
         self.connections += 1

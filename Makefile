@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
 # Real peers the interop tests run against (see ../shared/INTEROP.md).
 DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
-	linuxptp socat rdate iproute2 nmap
+	linuxptp socat rdate iproute2 nmap libssl-dev
 
 NTPQ := .cache/ntpsec/usr/bin/ntpq
 
 .PHONY: run test lint pytest debs venv reference clean tools bench
 
-run: venv debs
+run: debs venv
 	@if [ "$$(id -u)" != 0 ] && [ ! -f $(DATA_DIR)/config.toml ]; then \
 	  mkdir -p $(DATA_DIR); \
 	  printf '[services.ntp]\nport = 11123\n[services.ssh]\nport = 2222\n' > $(DATA_DIR)/config.toml; \
@@ -20,7 +20,7 @@ run: venv debs
 	fi
 	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
 
-test: venv debs tools lint pytest
+test: debs venv tools lint pytest
 
 lint: venv
 	$(BIN)/ruff check .
@@ -32,7 +32,8 @@ pytest: venv
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py builds the NTP fast path (C, OpenSSL's libcrypto from libssl-dev).
+$(STAMP): pyproject.toml setup.py services/ntp/_fastpath.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -62,7 +63,7 @@ $(NTPQ):
 	dpkg-deb -x .cache/ntpsec-deb/ntpsec_*.deb .cache/ntpsec
 
 # Figures beside chronyd, measured in the same run (needs gcc and chrony).
-bench: venv debs
+bench: debs venv
 	$(BIN)/python tests/bench/run.py
 
 reference: venv

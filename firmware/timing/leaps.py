@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 SECOND = 1_000_000_000
 SMEAR_WINDOW = 86400 * SECOND
+FOREVER = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,32 @@ class LeapSchedule:
                     served -= event.sign * SECOND
         return served
 
+    def steady(self, continuous_ns: int) -> tuple[int, int] | None:
+        """(offset, until): `to_utc(c) == c + offset` for every c from `continuous_ns` up to
+        `until`; None while a leap is being applied (the held second, the smear day)."""
+        offset, until = self.to_utc(continuous_ns) - continuous_ns, FOREVER
+        for event in self.events:
+            start, end = _changing(event, self.smear)
+            if continuous_ns < start:
+                until = min(until, start)
+            elif continuous_ns < end:
+                return None
+        return offset, until
+
     def pending(self, continuous_ns: int) -> LeapEvent | None:
         for event in self.events:
             if event.continuous_at_ns > continuous_ns:
                 return event
         return None
+
+
+def _changing(event: LeapEvent, smear: bool) -> tuple[int, int]:
+    """Where on the continuous timescale an event moves served time: a step has no width."""
+    if smear:
+        start = event.continuous_at_ns - SMEAR_WINDOW // 2
+        return start, start + SMEAR_WINDOW
+    width = SECOND if event.sign > 0 else 0
+    return event.continuous_at_ns, event.continuous_at_ns + width
 
 
 def _smear_fraction(continuous_ns: int, at_ns: int) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import struct
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ from services.ntp.packet import (
     ns_to_ntp,
     short_format,
 )
-from services.ntp.ratelimit import RateLimiter
+from services.ntp.ratelimit import Clients, ClientTable
 
 PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")
@@ -43,7 +42,6 @@ TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three 
 COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
             "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 KeyLookup = Callable[[int], NtpKey | None]
-CLIENTS_KEPT = 256
 CLIENT, CONTROL, PRIVATE = int(Mode.CLIENT), int(Mode.CONTROL), int(Mode.PRIVATE)
 
 
@@ -62,19 +60,18 @@ class Engine:
         config: NtpSection,
         keys: KeyLookup,
         variables: Callable[[], dict[str, str]],
-        rng: random.Random | None = None,
+        clients: Clients | None = None,
     ) -> None:
         self.rules = AccessRules(config.rules, config.allow)
         limit = config.ratelimit
-        self.limiter = RateLimiter(
-            limit.interval, limit.burst, limit.leak, limit.clients, rng or random.Random()
+        self.clients = clients or ClientTable(
+            limit.interval, limit.burst, limit.leak, limit.clients, random.Random()
         )
+        """Who asked when: the rate limit, and `ntp clients`."""
         self.keys = keys
         self.auth_failure_nak = config.auth_failure == "crypto-nak"
         self.variables = variables
         self.counters = dict.fromkeys(COUNTERS, 0)
-        self.clients: OrderedDict[str, list[int]] = OrderedDict()
-        """Recently seen clients: address -> [requests, last receive time]."""
         self.template = bytearray(24)
         self.leap = 3
         self.synchronised = False
@@ -103,7 +100,6 @@ class Engine:
             self.counters["denied"] += 1
             return None
         if mode == CLIENT or (mode == Mode.RESERVED and version == 1):
-            self._seen(address, receive_ns)
             return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
                                 decision.require_auth)  # fmt: skip
         if mode == CONTROL:
@@ -115,22 +111,6 @@ class Engine:
         self.counters["other_modes"] += 1
         return None
 
-    def _seen(self, address: str, receive_ns: int) -> None:
-        entry = self.clients.get(address)
-        if entry is None:
-            if len(self.clients) >= CLIENTS_KEPT:
-                self.clients.popitem(last=False)
-            self.clients[address] = [1, receive_ns]
-        else:
-            entry[0] += 1
-            entry[1] = receive_ns
-            self.clients.move_to_end(address)
-
-    def recent_clients(self, count: int) -> list[tuple[str, int, int]]:
-        """The `count` clients heard from last: (address, requests, last receive time)."""
-        recent = list(self.clients.items())[-count:]
-        return [(address, entry[0], entry[1]) for address, entry in reversed(recent)]
-
     def _client(
         self, data: bytes, address: str, receive_ns: int, limited: bool, kod: bool, auth: bool
     ) -> Reply | None:
@@ -139,7 +119,7 @@ class Engine:
         if size < HEADER_SIZE or not 1 <= version <= 4:
             self.counters["malformed"] += 1
             return None
-        if limited and not self.limiter.allow(address, receive_ns):
+        if not self.clients.admit(address, receive_ns, limited):
             self.counters["rate_limited"] += 1
             if not kod:
                 return None

@@ -37,6 +37,10 @@ class KeyRing:
             return None
         return self.keys.get(key_id)
 
+    def usable(self) -> list[NtpKey]:
+        """The keys that requests may be signed with: the trusted ones."""
+        return [key for key in self.keys.values() if self.lookup(key.key_id) is key]
+
     def listing(self) -> list[tuple[int, str]]:
         return [(key.key_id, key.type.value) for key in sorted(self.keys.values(), key=_id)]
 

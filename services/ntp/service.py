@@ -39,6 +39,8 @@ class NtpService:
         self.count = min(MAX_WORKERS, config.workers or os.cpu_count() or 1)
         self.shared: SharedState | None = None
         self.workers: list[asyncio.subprocess.Process] = []
+        self.packet_path = ""
+        """How the workers answer: "native" (services/ntp/_fastpath.c) or "python"."""
         self.tasks = ServiceTasks()
 
     async def start(self) -> None:
@@ -64,8 +66,9 @@ class NtpService:
             except TimeoutError:
                 line = b"error worker did not start in time"
             answer = line.decode(errors="replace").strip()
-            if answer != "ready":
+            if not answer.startswith("ready "):
                 raise StartError(answer.removeprefix("error ") or "worker exited at start")
+            self.packet_path = answer.removeprefix("ready ")
         self.tasks.spawn(self._publish_forever(), "ntp publisher")
         for process in self.workers:
             self.tasks.spawn(self._watch(process), f"ntp worker {process.pid}")
@@ -117,5 +120,6 @@ class NtpService:
         served = [self.shared.worker_counters(n)["served"] for n in range(self.count)]
         pids = [process.pid for process in self.workers]
         return {"listening": places, "workers": self.count, "worker_pids": pids,
-                "served_per_worker": served, "clients": self.shared.clients(self.count),
+                "packet_path": self.packet_path, "served_per_worker": served,
+                "clients": self.shared.clients(self.count),
                 **self.shared.counters(self.count)}  # fmt: skip

@@ -19,17 +19,23 @@ import struct
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from firmware import __version__
 from firmware.config.schema import NtpSection
 from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
+from services.ntp import fast
 from services.ntp.engine import PRECISION, Engine, finish, finish_time
+from services.ntp.fast import clock_settings, key_settings, open_fast_path
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
 from services.ntp.packet import ns_to_ntp
 from services.ntp.shared_state import SharedState
+
+if TYPE_CHECKING:
+    from services.ntp._fastpath import FastPath
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 TIMESPEC = struct.Struct("@qq")
@@ -94,14 +100,22 @@ def open_sockets(config: NtpSection) -> list[socket.socket]:
 
 
 class Worker:
-    def __init__(self, config: NtpSection, keys: KeyRing, shared: SharedState, index: int):
+    def __init__(
+        self, config: NtpSection, keys: KeyRing, shared: SharedState, index: int,
+        sockets: list[socket.socket],
+    ) -> None:  # fmt: skip
         self.config = config
         self.keys = keys
         self.shared = shared
         self.index = index
+        self.sockets = sockets
         self.clock = WorkerClock(shared)
-        self.engine = Engine(config, keys.lookup, self.variables)
+        self.fast = open_fast_path(config, sockets) if fast.available() else None
+        self.engine = Engine(config, keys.lookup, self.variables, self.fast)
         self.updated_at = 0
+        self.parent = os.getppid()
+        if self.fast is not None:
+            self.fast.set_keys(key_settings(keys.usable()))
 
     def variables(self) -> dict[str, str]:
         sync = self.clock.sync
@@ -126,28 +140,64 @@ class Worker:
 
     def refresh(self, host_ns: int) -> None:
         """Every 10 ms: the served clock and the sync state for the reply template."""
-        self.clock.refresh(host_ns)
-        sync = self.clock.sync
-        assert sync is not None
-        reference = self.clock.to_served(self.clock.reference) if self.clock.reference else 0
-        self.engine.update(sync, reference)
+        clock = self.clock
+        clock.refresh(host_ns)
+        assert clock.sync is not None
+        reference = clock.to_served(clock.reference) if clock.reference else 0
+        self.engine.update(clock.sync, reference)
+        if self.fast is not None:
+            self.fast.set_template(self.engine.template, self.engine.leap)
+            self.fast.set_clock(*clock_settings(clock.servo, clock.leaps, clock.trusted, host_ns))
 
     def housekeeping(self, host_ns: int) -> None:
         """Ten times a second: the keys file if it changed, counters and clients out."""
         self.refresh(host_ns)
         with contextlib.suppress(KeysFileError, OSError):
-            self.keys.reload()
-        self.shared.write_counters(self.index, self.engine.counters)
-        self.shared.write_clients(self.index, self.engine.recent_clients(32))
+            if self.keys.reload() and self.fast is not None:
+                self.fast.set_keys(key_settings(self.keys.usable()))
+        counters = self.engine.counters
+        if self.fast is not None:
+            counters = dict(counters)
+            for name, value in self.fast.counters().items():
+                counters[name] += value
+        self.shared.write_counters(self.index, counters)
+        self.shared.write_clients(self.index, self.engine.clients.recent(32))
         self.updated_at = host_ns
 
-    def serve(self, sockets: list[socket.socket]) -> None:
+    def answer(self, sock: socket.socket, data: bytes, peer: Any, receive: int) -> None:
+        reply = self.engine.handle(data, peer[0], receive)
+        if reply is None:
+            return
+        try:
+            if reply.header is not None:
+                sock.sendto(finish_time(reply, self.clock.now_ns()), peer)
+            else:
+                for packet in finish(reply, 0):
+                    sock.sendto(packet, peer)
+        except OSError:
+            pass
+
+    def between_requests(self) -> bool:
+        """Housekeeping, once the requests in hand are answered, so that it never sits
+        between a request's receive and transmit timestamps. False: the appliance is gone."""
+        now = time.time_ns()
+        if now - self.updated_at > STATE_REFRESH_NS:
+            if os.getppid() != self.parent:
+                return False
+            self.housekeeping(now)
+        elif now - self.clock.read_at > CLOCK_REFRESH_NS:
+            self.refresh(now)
+        return True
+
+    def serve(self) -> None:
+        if self.fast is not None:
+            self.serve_fast(self.fast)
+            return
         poller = select.poll()
-        by_fd = {sock.fileno(): sock for sock in sockets}
+        by_fd = {sock.fileno(): sock for sock in self.sockets}
         for fd in by_fd:
             poller.register(fd, select.POLLIN)
-        engine, clock = self.engine, self.clock
-        parent = os.getppid()
+        clock = self.clock
         while True:
             for fd, _ in poller.poll(POLL_MS):
                 sock = by_fd[fd]
@@ -163,26 +213,19 @@ class Worker:
                         receive = clock.to_served(seconds * 1_000_000_000 + nanoseconds)
                     else:
                         receive = clock.now_ns()
-                    reply = engine.handle(data, peer[0], receive)
-                    if reply is None:
-                        continue
-                    try:
-                        if reply.header is not None:
-                            sock.sendto(finish_time(reply, clock.now_ns()), peer)
-                        else:
-                            for packet in finish(reply, 0):
-                                sock.sendto(packet, peer)
-                    except OSError:
-                        pass
-            # Housekeeping waits until the requests in hand are answered, so that it never
-            # sits between a request's receive and transmit timestamps.
-            now = time.time_ns()
-            if now - self.updated_at > STATE_REFRESH_NS:
-                if os.getppid() != parent:
-                    return  # the appliance is gone
-                self.housekeeping(now)
-            elif now - clock.read_at > CLOCK_REFRESH_NS:
-                self.refresh(now)
+                    self.answer(sock, data, peer, receive)
+            if not self.between_requests():
+                return
+
+    def serve_fast(self, fast_path: FastPath) -> None:
+        """The common requests are answered in C; Python gets the rest with their times."""
+        clock, sockets = self.clock, self.sockets
+        while True:
+            for index, data, peer, host_ns in fast_path.serve(POLL_MS):
+                receive = clock.to_served(host_ns) if host_ns else clock.now_ns()
+                self.answer(sockets[index], data, peer, receive)
+            if not self.between_requests():
+                return
 
 
 def _hex_stamp(timestamp: int) -> str:
@@ -200,14 +243,14 @@ def main() -> int:
     except (OSError, KeysFileError) as exc:
         print(f"error {exc}", flush=True)
         return 1
-    worker = Worker(config, keys, shared, int(settings["index"]))
+    worker = Worker(config, keys, shared, int(settings["index"]), sockets)
     worker.housekeeping(time.time_ns())
     # The packet path makes no reference cycles: no collector pauses in the hold time.
     gc.freeze()
     gc.disable()
-    print("ready", flush=True)
+    print("ready", "python" if worker.fast is None else "native", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    worker.serve(sockets)
+    worker.serve()
     return 0
 
 

@@ -15,7 +15,7 @@ from firmware.access import AccessRules
 from firmware.config.schema import ServiceSection
 from firmware.service import StartError
 from firmware.timing.clock import Clock
-from services.ntp.ratelimit import RateLimiter
+from services.ntp.ratelimit import ClientTable
 
 UDP_INTERVAL_S, UDP_BURST, UDP_CLIENTS = 1.0, 4, 10_000
 
@@ -44,7 +44,7 @@ class SimpleTimeServer:
         self.clock = clock
         self.render = render
         self.access = AccessRules([], section.allow)
-        self.limiter = RateLimiter(UDP_INTERVAL_S, UDP_BURST, 0, UDP_CLIENTS, random.Random())
+        self.limiter = ClientTable(UDP_INTERVAL_S, UDP_BURST, 0, UDP_CLIENTS, random.Random())
         self.servers: list[asyncio.Server] = []
         self.transports: list[asyncio.DatagramTransport] = []
         self.counters = {"tcp": 0, "udp": 0, "denied": 0, "rate_limited": 0}
@@ -76,7 +76,7 @@ class SimpleTimeServer:
             self.counters["denied"] += 1
             return None
         now = self.clock.now_ns()
-        if not self.limiter.allow(address, now):
+        if not self.limiter.admit(address, now):
             self.counters["rate_limited"] += 1
             return None
         self.counters["udp"] += 1

@@ -39,10 +39,23 @@ ratelimit = false
 """
 
 
-@pytest.fixture(scope="module")
-def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Booted, int]]:
+@pytest.fixture(scope="module", params=["native", "python"])
+def appliance(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Booted, int]]:
+    """Every test runs against the C fast path and against the pure-Python workers."""
     port = free_port(socket.SOCK_DGRAM)
-    booted = boot_locked(tmp_path_factory.mktemp("ntp"), ntp_config(port, RULES))
+    os.environ["TIMESERVER_NTP_FASTPATH"] = "1" if request.param == "native" else "0"
+    try:
+        booted = boot_locked(tmp_path_factory.mktemp("ntp"), ntp_config(port, RULES))
+    finally:
+        del os.environ["TIMESERVER_NTP_FASTPATH"]
+    if request.param == "native" and booted_status(booted)["packet_path"] != "native":
+        booted.stop()
+        if os.environ.get("CI") == "true":
+            pytest.fail("the NTP fast path extension is not built")
+        pytest.skip("the NTP fast path extension is not built")
+    assert booted_status(booted)["packet_path"] == request.param
     yield booted, port
     booted.stop()
 

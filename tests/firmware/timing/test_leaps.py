@@ -1,6 +1,8 @@
 """Continuous time to served UTC around a leap, rows of (offset from the leap, served)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware.timing.leaps import SECOND, LeapSchedule
 
@@ -60,3 +62,29 @@ def test_smear_spreads_the_second_over_a_day() -> None:
     assert schedule.to_utc(LEAP + half_day) == LEAP + half_day - SECOND
     smeared = [schedule.to_utc(LEAP - half_day + n * 3600 * SECOND) for n in range(25)]
     assert all(b > a for a, b in zip(smeared, smeared[1:], strict=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    smear=st.booleans(),
+    sign=st.sampled_from([+1, -1]),
+    start=st.integers(-2 * 86400 * SECOND, 2 * 86400 * SECOND),
+    fraction=st.floats(0, 1),
+)
+def test_steady_offset_holds_until_the_next_change(
+    smear: bool, sign: int, start: int, fraction: float
+) -> None:
+    schedule = LeapSchedule(smear=smear)
+    schedule.schedule(LEAP, sign)
+    continuous = LEAP + start
+    steady = schedule.steady(continuous)
+    if steady is None:  # only inside the held second or the smear day
+        assert abs(start) <= 43200 * SECOND if smear else 0 <= start < SECOND
+        return
+    offset, until = steady
+    end = min(until, continuous + 3 * 86400 * SECOND)
+    for point in (continuous, end - 1, continuous + int((end - 1 - continuous) * fraction)):
+        assert schedule.to_utc(point) == point + offset
+    if until < continuous + 3 * 86400 * SECOND:  # the change happens where it says
+        after = until + SECOND // 2
+        assert schedule.to_utc(after) != after + offset

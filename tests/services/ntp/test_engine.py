@@ -13,6 +13,7 @@ from firmware.timing.sync_state import Leap, State, make_state
 from services.ntp.engine import Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import decode_packet, ntp_to_ns
+from services.ntp.ratelimit import ClientTable
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_KEYS,
@@ -32,7 +33,9 @@ def engine(tmp_path: Path, ntp: dict[str, object] | None = None, state=LOCKED) -
     config = parse_config({"services": {"ntp": ntp or {}}}, "test", SERVICE_NAMES)
     section = config.services.ntp
     ring = KeyRing(keys, section.trusted_keys)
-    made = Engine(section, ring.lookup, lambda: {"stratum": "1", "refid": "GPS"}, random.Random(1))
+    limit = section.ratelimit
+    table = ClientTable(limit.interval, limit.burst, limit.leak, limit.clients, random.Random(1))
+    made = Engine(section, ring.lookup, lambda: {"stratum": "1", "refid": "GPS"}, table)
     made.update(state, NOW - 10**9)
     return made
 

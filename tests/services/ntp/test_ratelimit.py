@@ -2,22 +2,30 @@
 
 import random
 
-from services.ntp.ratelimit import SECOND, RateLimiter
+from services.ntp.ratelimit import SECOND, ClientTable
 
 
 def test_burst_then_one_per_interval() -> None:
-    limiter = RateLimiter(2.0, 3, 0, 100, random.Random(1))
+    table = ClientTable(2.0, 3, 0, 100, random.Random(1))
     now = 10 * SECOND
-    assert [limiter.allow("a", now) for _ in range(5)] == [True, True, True, False, False]
-    assert not limiter.allow("a", now + SECOND)
-    assert limiter.allow("a", now + 2 * SECOND)
+    assert [table.admit("a", now) for _ in range(5)] == [True, True, True, False, False]
+    assert not table.admit("a", now + SECOND)
+    assert table.admit("a", now + 2 * SECOND)
 
 
 def test_table_is_bounded_least_recent_first() -> None:
-    limiter = RateLimiter(1.0, 1, 0, 3, random.Random(1))
+    table = ClientTable(1.0, 1, 0, 3, random.Random(1))
     for client in "abc":
-        limiter.allow(client, 0)
-    limiter.allow("a", 1)
-    limiter.allow("d", 2)
-    assert list(limiter.table) == ["c", "a", "d"]
-    assert limiter.allow("b", 3), "a forgotten client starts with a full bucket"
+        table.admit(client, 0)
+    table.admit("a", 1)
+    table.admit("d", 2)
+    assert list(table.table) == ["c", "a", "d"]
+    assert table.admit("b", 3), "a forgotten client starts with a full bucket"
+
+
+def test_exempt_clients_are_recorded_but_never_limited() -> None:
+    table = ClientTable(1.0, 1, 0, 10, random.Random(1))
+    assert all(table.admit("a", 0, limited=False) for _ in range(5))
+    assert table.admit("b", 1)
+    assert table.recent(5) == [("b", 1, 1), ("a", 5, 0)]
+    assert table.recent(1) == [("b", 1, 1)]

@@ -1,0 +1,777 @@
+/* The NTP worker's fast path: answers the common requests without entering Python.
+ *
+ * A worker hands this module its sockets and the decisions it made in Python: the access
+ * rules, the rate limit, the trusted keys, the reply template from the sync state and the
+ * served clock mapping (all refreshed from Python every few milliseconds). serve() reads a
+ * batch with recvmmsg and kernel receive timestamps and answers plain, MD5, SHA1 and
+ * AES-CMAC mode 3 requests of 48, 68 or 72 bytes itself: rules, rate limit (before the MAC
+ * check), MAC, reply stamped just before its own sendto. Everything else (other modes,
+ * extension fields, NTPv1, a leap being applied) goes back to Python unanswered, with its
+ * receive time, for services/ntp/engine.py. Both paths share one client table, so a client
+ * has one rate-limit bucket whichever path answers it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define HEADER 48
+#define BATCH 64
+#define BUFFER 2048
+#define CONTROL 64
+#define MAX_SOCKETS 16
+#define MAX_DIGEST 20
+#define NTP_UNIX_OFFSET 2208988800LL
+#define SECOND 1000000000LL
+
+enum { SERVED, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
+static const char *COUNTER_NAMES[N_COUNTERS] = {
+    "served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
+enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
+
+typedef struct {
+    uint8_t address[16]; /* IPv4 as ::ffff:a.b.c.d */
+    int bits;            /* prefix length over the 16 bytes */
+    int v4;
+    int allow, require_auth, kod, ratelimit;
+} Rule;
+
+typedef struct {
+    uint8_t address[16];
+    int64_t tokens, last;
+    uint64_t requests;
+    int32_t chain, newer, older;
+} Client;
+
+typedef struct {
+    int type;
+    size_t digest;
+    EVP_MD_CTX *keyed; /* MD5 and SHA1: the digest context after the secret */
+    EVP_MAC_CTX *cmac;
+} Key;
+
+typedef struct {
+    PyObject_HEAD
+    int fds[MAX_SOCKETS];
+    int sockets;
+    Rule *allow, *rules;
+    int allows, nrules;
+    /* clients: a hash table with chains, and a list from newest to oldest */
+    Client *clients;
+    int32_t *buckets;
+    uint32_t bucket_mask;
+    int32_t capacity, used, newest, oldest;
+    uint64_t seed, random;
+    int64_t refill, burst;
+    int64_t leak_mask; /* -1: never */
+    int crypto_nak;
+    /* clock: served = base_served + (host - base_host) * (1 + rate) + leap_offset */
+    int64_t base_host, base_served, leap_offset, steady_until, last;
+    double rate;
+    int started, trusted, clock_set;
+    uint8_t template[24];
+    int leap;
+    Key *keys[65536];
+    EVP_MD_CTX *work;
+    uint64_t counters[N_COUNTERS];
+    struct mmsghdr messages[BATCH];
+    struct iovec vectors[BATCH];
+    struct sockaddr_storage names[BATCH];
+    char controls[BATCH][CONTROL];
+    uint8_t buffers[BATCH][BUFFER];
+} FastPath;
+
+/* -- addresses and rules ---------------------------------------------------------------- */
+
+static int address_of(const struct sockaddr_storage *name, uint8_t out[16]) {
+    if (name->ss_family == AF_INET) {
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)name)->sin_addr, 4);
+        return 1;
+    }
+    if (name->ss_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)name)->sin6_addr, 16);
+        return 1;
+    }
+    return 0;
+}
+
+static int is_v4(const uint8_t address[16]) {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(address, mapped, 12) == 0;
+}
+
+static int in_network(const uint8_t address[16], const Rule *rule) {
+    if (is_v4(address) != rule->v4)
+        return 0;
+    int whole = rule->bits / 8, rest = rule->bits % 8;
+    if (memcmp(address, rule->address, whole) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (address[whole] & mask) == (rule->address[whole] & mask);
+}
+
+/* The decision of firmware/access.py: the allow-list, then the first matching rule. */
+static const Rule DEFAULT_RULE = {{0}, 0, 0, 1, 0, 1, 1};
+static const Rule DENY_RULE = {{0}, 0, 0, 0, 0, 0, 0};
+
+static const Rule *decide(const FastPath *self, const uint8_t address[16]) {
+    if (self->allows > 0) {
+        int listed = 0;
+        for (int i = 0; i < self->allows && !listed; i++)
+            listed = in_network(address, &self->allow[i]);
+        if (!listed)
+            return &DENY_RULE;
+    }
+    for (int i = 0; i < self->nrules; i++)
+        if (in_network(address, &self->rules[i]))
+            return &self->rules[i];
+    return &DEFAULT_RULE;
+}
+
+/* -- the client table: rate-limit buckets and who was heard from --------------------------- */
+
+static uint64_t next_random(FastPath *self) { /* xorshift64* */
+    uint64_t x = self->random;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    self->random = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t hash_of(const FastPath *self, const uint8_t address[16]) {
+    uint64_t a, b;
+    memcpy(&a, address, 8);
+    memcpy(&b, address + 8, 8);
+    uint64_t h = (a ^ self->seed) * 0x9E3779B97F4A7C15ULL;
+    h = (h ^ (h >> 29) ^ b) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return (uint32_t)h & self->bucket_mask;
+}
+
+static void unlink_age(FastPath *self, int32_t i) {
+    Client *c = &self->clients[i];
+    if (c->newer >= 0)
+        self->clients[c->newer].older = c->older;
+    else
+        self->newest = c->older;
+    if (c->older >= 0)
+        self->clients[c->older].newer = c->newer;
+    else
+        self->oldest = c->newer;
+}
+
+static void make_newest(FastPath *self, int32_t i) {
+    Client *c = &self->clients[i];
+    c->newer = -1;
+    c->older = self->newest;
+    if (self->newest >= 0)
+        self->clients[self->newest].newer = i;
+    self->newest = i;
+    if (self->oldest < 0)
+        self->oldest = i;
+}
+
+static void unlink_chain(FastPath *self, int32_t i) {
+    int32_t *link = &self->buckets[hash_of(self, self->clients[i].address)];
+    while (*link != i)
+        link = &self->clients[*link].chain;
+    *link = self->clients[i].chain;
+}
+
+/* True to answer. Same rule as services/ntp/ratelimit.py: tokens in nanoseconds, `refill`
+ * per request, `burst` requests at once; over the limit one in 2**leak still passes. */
+static int admit(FastPath *self, const uint8_t address[16], int64_t now, int limited) {
+    uint32_t bucket = hash_of(self, address);
+    int32_t i = self->buckets[bucket];
+    while (i >= 0 && memcmp(self->clients[i].address, address, 16) != 0)
+        i = self->clients[i].chain;
+    int64_t capacity = self->burst * self->refill;
+    if (i < 0) {
+        if (self->used < self->capacity) {
+            i = self->used++;
+        } else {
+            i = self->oldest;
+            unlink_age(self, i);
+            unlink_chain(self, i);
+        }
+        Client *c = &self->clients[i];
+        memcpy(c->address, address, 16);
+        c->tokens = capacity - self->refill;
+        c->last = now;
+        c->requests = 1;
+        c->chain = self->buckets[bucket];
+        self->buckets[bucket] = i;
+        make_newest(self, i);
+        return 1;
+    }
+    Client *c = &self->clients[i];
+    unlink_age(self, i);
+    make_newest(self, i);
+    c->requests++;
+    int64_t tokens = c->tokens + (now - c->last);
+    if (tokens > capacity)
+        tokens = capacity;
+    c->last = now;
+    if (!limited || tokens >= self->refill) {
+        c->tokens = limited ? tokens - self->refill : tokens;
+        return 1;
+    }
+    c->tokens = tokens;
+    return self->leak_mask >= 0 && ((next_random(self) >> 48) & (uint64_t)self->leak_mask) == 0;
+}
+
+/* -- time ------------------------------------------------------------------------------- */
+
+static uint64_t ntp_stamp(int64_t unix_ns) {
+    int64_t seconds = unix_ns / SECOND, nanoseconds = unix_ns % SECOND;
+    if (nanoseconds < 0) {
+        nanoseconds += SECOND;
+        seconds -= 1;
+    }
+    uint64_t fraction = ((uint64_t)nanoseconds << 32) / SECOND;
+    uint64_t era_seconds = (uint64_t)(seconds + NTP_UNIX_OFFSET) & 0xFFFFFFFFULL;
+    return (era_seconds << 32) | fraction;
+}
+
+static void put64(uint8_t *out, uint64_t value) {
+    for (int i = 7; i >= 0; i--, value >>= 8)
+        out[i] = (uint8_t)value;
+}
+
+/* Served time for a host clock reading; 0 when Python must do it (no clock yet, or a leap
+ * is near: the offset is only steady until `steady_until`). */
+static int64_t served(const FastPath *self, int64_t host) {
+    if (!self->clock_set)
+        return 0;
+    if (!self->started)
+        return host;
+    int64_t continuous =
+        self->base_served + (int64_t)nearbyint((double)(host - self->base_host) * (1.0 + self->rate));
+    if (continuous >= self->steady_until)
+        return 0;
+    return continuous + self->leap_offset;
+}
+
+static int64_t transmit_now(FastPath *self, int64_t receive) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t value = served(self, (int64_t)now.tv_sec * SECOND + now.tv_nsec);
+    if (value == 0)
+        value = receive;
+    if (value <= self->last && self->trusted)
+        value = self->last + 1;
+    self->last = value;
+    return value;
+}
+
+/* -- MACs ------------------------------------------------------------------------------- */
+
+static int mac_of(FastPath *self, const Key *key, const uint8_t *data, size_t size,
+                  uint8_t out[MAX_DIGEST]) {
+    if (key->type == KEY_CMAC) {
+        size_t length = 0;
+        return EVP_MAC_init(key->cmac, NULL, 0, NULL) && EVP_MAC_update(key->cmac, data, size) &&
+               EVP_MAC_final(key->cmac, out, &length, MAX_DIGEST) && length == key->digest;
+    }
+    unsigned int length = 0;
+    return EVP_MD_CTX_copy_ex(self->work, key->keyed) &&
+           EVP_DigestUpdate(self->work, data, size) &&
+           EVP_DigestFinal_ex(self->work, out, &length) && length == key->digest;
+}
+
+static void free_key(Key *key) {
+    if (key == NULL)
+        return;
+    EVP_MD_CTX_free(key->keyed);
+    EVP_MAC_CTX_free(key->cmac);
+    PyMem_Free(key);
+}
+
+static Key *make_key(int type, const uint8_t *secret, size_t size) {
+    Key *key = PyMem_Calloc(1, sizeof(Key));
+    if (key == NULL)
+        return NULL;
+    key->type = type;
+    if (type == KEY_CMAC) {
+        EVP_MAC *cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+        key->cmac = cmac ? EVP_MAC_CTX_new(cmac) : NULL;
+        EVP_MAC_free(cmac);
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0),
+            OSSL_PARAM_construct_end()};
+        key->digest = 16;
+        if (key->cmac && EVP_MAC_init(key->cmac, secret, size, params))
+            return key;
+    } else {
+        EVP_MD *md = EVP_MD_fetch(NULL, type == KEY_MD5 ? "MD5" : "SHA1", NULL);
+        key->keyed = EVP_MD_CTX_new();
+        key->digest = type == KEY_MD5 ? 16 : 20;
+        int ok = md && key->keyed && EVP_DigestInit_ex(key->keyed, md, NULL) &&
+                 EVP_DigestUpdate(key->keyed, secret, size);
+        EVP_MD_free(md);
+        if (ok)
+            return key;
+    }
+    free_key(key);
+    return NULL;
+}
+
+/* -- one request ------------------------------------------------------------------------ */
+
+static void reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
+    struct mmsghdr *message = &self->messages[index];
+    sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name, message->msg_hdr.msg_namelen);
+}
+
+static void kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
+                 size_t size) {
+    uint8_t packet[HEADER + 4] = {0};
+    packet[0] = (uint8_t)((3 << 6) | (((request[0] >> 3) & 7) << 3) | 4);
+    packet[2] = request[2];
+    memcpy(packet + 12, code, 4);
+    memcpy(packet + 24, request + 40, 8);
+    reply(self, fd, index, packet, size);
+}
+
+static int64_t receive_time(struct mmsghdr *message) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message->msg_hdr); c != NULL;
+         c = CMSG_NXTHDR(&message->msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec stamp;
+            memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+            return (int64_t)stamp.tv_sec * SECOND + stamp.tv_nsec;
+        }
+    }
+    return 0;
+}
+
+/* Answers the request and returns 1, or returns 0: Python decides. */
+static int handle(FastPath *self, int fd, int index, int64_t host) {
+    const uint8_t *request = self->buffers[index];
+    size_t size = self->messages[index].msg_len;
+    uint8_t address[16];
+    if (size == 0 || host == 0 || !address_of(&self->names[index], address))
+        return 0;
+    const Rule *rule = decide(self, address);
+    if (!rule->allow) {
+        self->counters[DENIED]++;
+        return 1;
+    }
+    int mode = request[0] & 7, version = (request[0] >> 3) & 7;
+    if (mode != 3 || version < 1 || version > 4 || (size != HEADER && size != HEADER + 20 &&
+                                                     size != HEADER + 24))
+        return 0;
+    int64_t receive = served(self, host);
+    if (receive == 0)
+        return 0;
+    if (!admit(self, address, receive, rule->ratelimit)) {
+        self->counters[RATE_LIMITED]++;
+        if (rule->kod) {
+            self->counters[KOD_SENT]++;
+            kiss(self, fd, index, request, "RATE", HEADER);
+        }
+        return 1;
+    }
+    const Key *key = NULL;
+    uint8_t digest[MAX_DIGEST];
+    if (size > HEADER) {
+        uint32_t id = ((uint32_t)request[48] << 24) | ((uint32_t)request[49] << 16) |
+                      ((uint32_t)request[50] << 8) | request[51];
+        key = id < 65536 ? self->keys[id] : NULL;
+        if (key == NULL || key->digest != size - HEADER - 4 ||
+            !mac_of(self, key, request, HEADER, digest) ||
+            CRYPTO_memcmp(digest, request + HEADER + 4, key->digest) != 0) {
+            self->counters[BAD_MAC]++;
+            if (self->crypto_nak)
+                kiss(self, fd, index, request, "CRYP", HEADER + 4);
+            return 1;
+        }
+        self->counters[AUTHENTICATED]++;
+    }
+    if (rule->require_auth && key == NULL) {
+        self->counters[DENIED]++;
+        return 1;
+    }
+    uint8_t packet[HEADER + 4 + MAX_DIGEST];
+    memcpy(packet, self->template, 24);
+    packet[0] = (uint8_t)((self->leap << 6) | (version << 3) | 4);
+    packet[2] = request[2];
+    memcpy(packet + 24, request + 40, 8);
+    put64(packet + 32, ntp_stamp(receive));
+    self->counters[SERVED]++;
+    size_t length = HEADER;
+    put64(packet + 40, ntp_stamp(transmit_now(self, receive))); /* the MAC must cover it */
+    if (key != NULL) {
+        memcpy(packet + HEADER, request + HEADER, 4);
+        if (!mac_of(self, key, packet, HEADER, packet + HEADER + 4))
+            return 1;
+        length += 4 + key->digest;
+    }
+    reply(self, fd, index, packet, length);
+    return 1;
+}
+
+/* -- Python ----------------------------------------------------------------------------- */
+
+static PyObject *peer_of(const struct sockaddr_storage *name) {
+    char text[INET6_ADDRSTRLEN];
+    if (name->ss_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)name;
+        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        return Py_BuildValue("(si)", text, ntohs(v4->sin_port));
+    }
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)name;
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    return Py_BuildValue("(siII)", text, ntohs(v6->sin6_port), ntohl(v6->sin6_flowinfo),
+                         v6->sin6_scope_id);
+}
+
+/* serve(timeout_ms): answers what it can; returns the rest as
+ * [(socket index, data, peer address, host receive ns or 0)]. */
+static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
+    int timeout;
+    if (!PyArg_ParseTuple(args, "i", &timeout))
+        return NULL;
+    struct pollfd polls[MAX_SOCKETS];
+    for (int i = 0; i < self->sockets; i++) {
+        polls[i].fd = self->fds[i];
+        polls[i].events = POLLIN;
+        polls[i].revents = 0;
+    }
+    int ready;
+    Py_BEGIN_ALLOW_THREADS
+    ready = poll(polls, (nfds_t)self->sockets, timeout);
+    Py_END_ALLOW_THREADS
+    if (ready < 0 && errno != EINTR)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    if (ready < 0 && PyErr_CheckSignals() < 0)
+        return NULL;
+    PyObject *rest = PyList_New(0);
+    if (rest == NULL)
+        return NULL;
+    for (int s = 0; s < self->sockets && ready > 0; s++) {
+        if (!(polls[s].revents & POLLIN))
+            continue;
+        for (int i = 0; i < BATCH; i++) {
+            struct msghdr *header = &self->messages[i].msg_hdr;
+            header->msg_namelen = sizeof self->names[i];
+            header->msg_controllen = CONTROL;
+            header->msg_flags = 0;
+        }
+        int count = recvmmsg(self->fds[s], self->messages, BATCH, MSG_DONTWAIT, NULL);
+        for (int i = 0; i < count; i++) {
+            int64_t host = receive_time(&self->messages[i]);
+            if (handle(self, self->fds[s], i, host))
+                continue;
+            PyObject *peer = peer_of(&self->names[i]);
+            PyObject *item = peer ? Py_BuildValue("(iy#NL)", s, self->buffers[i],
+                                                  (Py_ssize_t)self->messages[i].msg_len, peer,
+                                                  (long long)host)
+                                  : NULL;
+            if (item == NULL || PyList_Append(rest, item) < 0) {
+                Py_XDECREF(item);
+                Py_DECREF(rest);
+                return NULL;
+            }
+            Py_DECREF(item);
+        }
+    }
+    return rest;
+}
+
+static int parse_address(const char *text, uint8_t out[16]) {
+    char copy[INET6_ADDRSTRLEN + 1];
+    size_t length = strcspn(text, "%");
+    if (length >= sizeof copy)
+        return 0;
+    memcpy(copy, text, length);
+    copy[length] = 0;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, copy, &v4) == 1) {
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &v4, 4);
+        return 1;
+    }
+    return inet_pton(AF_INET6, copy, out) == 1;
+}
+
+/* admit(address, now_ns, limited): the client table as services/ntp/engine.py uses it. */
+static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
+    const char *text;
+    long long now;
+    int limited;
+    if (!PyArg_ParseTuple(args, "sLp", &text, &now, &limited))
+        return NULL;
+    uint8_t address[16];
+    if (!parse_address(text, address)) {
+        PyErr_Format(PyExc_ValueError, "not an IP address: %s", text);
+        return NULL;
+    }
+    return PyBool_FromLong(admit(self, address, now, limited));
+}
+
+/* recent(count): [(address, requests, last receive ns)], most recent first. */
+static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
+    int count;
+    if (!PyArg_ParseTuple(args, "i", &count))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    for (int32_t i = self->newest; out != NULL && i >= 0 && count-- > 0;
+         i = self->clients[i].older) {
+        const Client *c = &self->clients[i];
+        char text[INET6_ADDRSTRLEN];
+        if (is_v4(c->address))
+            inet_ntop(AF_INET, c->address + 12, text, sizeof text);
+        else
+            inet_ntop(AF_INET6, c->address, text, sizeof text);
+        PyObject *item = Py_BuildValue("(sKL)", text, (unsigned long long)c->requests,
+                                       (long long)c->last);
+        if (item == NULL || PyList_Append(out, item) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(item);
+    }
+    return out;
+}
+
+static PyObject *FastPath_counters(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *out = PyDict_New();
+    for (int i = 0; out != NULL && i < N_COUNTERS; i++) {
+        PyObject *value = PyLong_FromUnsignedLongLong(self->counters[i]);
+        if (value == NULL || PyDict_SetItemString(out, COUNTER_NAMES[i], value) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(value);
+    }
+    return out;
+}
+
+/* set_clock(base_host, base_served, rate, started, trusted, leap_offset, steady_until) */
+static PyObject *FastPath_set_clock(FastPath *self, PyObject *args) {
+    long long base_host, base_served, leap_offset, steady_until;
+    double rate;
+    int started, trusted;
+    if (!PyArg_ParseTuple(args, "LLdppLL", &base_host, &base_served, &rate, &started, &trusted,
+                          &leap_offset, &steady_until))
+        return NULL;
+    self->base_host = base_host;
+    self->base_served = base_served;
+    self->rate = rate;
+    self->started = started;
+    self->trusted = trusted;
+    self->leap_offset = leap_offset;
+    self->steady_until = steady_until;
+    self->clock_set = 1;
+    Py_RETURN_NONE;
+}
+
+/* set_template(first 24 bytes of every reply, leap indicator) */
+static PyObject *FastPath_set_template(FastPath *self, PyObject *args) {
+    Py_buffer template;
+    int leap;
+    if (!PyArg_ParseTuple(args, "y*i", &template, &leap))
+        return NULL;
+    if (template.len != 24) {
+        PyBuffer_Release(&template);
+        PyErr_SetString(PyExc_ValueError, "the template is 24 bytes");
+        return NULL;
+    }
+    memcpy(self->template, template.buf, 24);
+    self->leap = leap & 3;
+    PyBuffer_Release(&template);
+    Py_RETURN_NONE;
+}
+
+/* set_keys([(key id, "MD5" | "SHA1" | "AES128CMAC", secret)]): the trusted keys, all at once. */
+static PyObject *FastPath_set_keys(FastPath *self, PyObject *args) {
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list))
+        return NULL;
+    for (int i = 0; i < 65536; i++) {
+        free_key(self->keys[i]);
+        self->keys[i] = NULL;
+    }
+    for (Py_ssize_t n = 0; n < PyList_GET_SIZE(list); n++) {
+        unsigned int id;
+        const char *name;
+        Py_buffer secret;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, n), "Isy*", &id, &name, &secret))
+            return NULL;
+        int type = strcmp(name, "MD5") == 0 ? KEY_MD5 : strcmp(name, "SHA1") == 0 ? KEY_SHA1
+                   : strcmp(name, "AES128CMAC") == 0 ? KEY_CMAC : -1;
+        Key *key = NULL;
+        if (type >= 0 && id < 65536 && (type != KEY_CMAC || secret.len == 16))
+            key = make_key(type, secret.buf, (size_t)secret.len);
+        PyBuffer_Release(&secret);
+        if (key == NULL) {
+            PyErr_Format(PyExc_ValueError, "key %u: cannot use a %s key here", id, name);
+            return NULL;
+        }
+        free_key(self->keys[id]);
+        self->keys[id] = key;
+    }
+    Py_RETURN_NONE;
+}
+
+static int parse_rules(PyObject *list, Rule **out, int *count) {
+    Py_ssize_t size = PyList_Size(list);
+    if (size < 0)
+        return -1;
+    *out = PyMem_Calloc((size_t)size + 1, sizeof(Rule));
+    if (*out == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Rule *rule = &(*out)[i];
+        Py_buffer address;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "y*ippppp", &address, &rule->bits,
+                              &rule->v4, &rule->allow, &rule->require_auth, &rule->kod,
+                              &rule->ratelimit))
+            return -1;
+        int ok = address.len == 16 && rule->bits >= 0 && rule->bits <= 128;
+        if (ok)
+            memcpy(rule->address, address.buf, 16);
+        PyBuffer_Release(&address);
+        if (!ok) {
+            PyErr_SetString(PyExc_ValueError, "a network is 16 bytes and a prefix 0..128");
+            return -1;
+        }
+    }
+    *count = (int)size;
+    return 0;
+}
+
+/* FastPath(fds, allow, rules, refill_ns, burst, leak_mask, clients, crypto_nak, seed):
+ * `allow` and `rules` are [(16-byte network, prefix, is IPv4, allow, require_auth, kod,
+ * ratelimit)] with IPv4 as ::ffff:a.b.c.d/96+n, `seed` 16 random bytes. */
+static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
+    PyObject *fds, *allow, *rules;
+    long long refill, burst, leak_mask;
+    int clients, crypto_nak;
+    Py_buffer seed;
+    if (!PyArg_ParseTuple(args, "O!O!O!LLLipy*", &PyList_Type, &fds, &PyList_Type, &allow,
+                          &PyList_Type, &rules, &refill, &burst, &leak_mask, &clients,
+                          &crypto_nak, &seed))
+        return -1;
+    int ok = seed.len >= 16 && clients > 0 && refill > 0 && burst > 0;
+    if (ok) {
+        memcpy(&self->seed, seed.buf, 8);
+        memcpy(&self->random, (const char *)seed.buf + 8, 8);
+        self->random |= 1;
+    }
+    PyBuffer_Release(&seed);
+    if (!ok || PyList_GET_SIZE(fds) < 1 || PyList_GET_SIZE(fds) > MAX_SOCKETS) {
+        PyErr_SetString(PyExc_ValueError, "bad fast path settings");
+        return -1;
+    }
+    if (self->clients != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "already initialised");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fds); i++) {
+        self->fds[i] = (int)PyLong_AsLong(PyList_GET_ITEM(fds, i));
+        if (self->fds[i] < 0 && PyErr_Occurred())
+            return -1;
+    }
+    self->sockets = (int)PyList_GET_SIZE(fds);
+    if (parse_rules(allow, &self->allow, &self->allows) < 0 ||
+        parse_rules(rules, &self->rules, &self->nrules) < 0)
+        return -1;
+    self->refill = refill;
+    self->burst = burst;
+    self->leak_mask = leak_mask;
+    self->crypto_nak = crypto_nak;
+    self->capacity = clients;
+    uint32_t buckets = 1;
+    while (buckets < (uint32_t)clients * 2)
+        buckets <<= 1;
+    self->bucket_mask = buckets - 1;
+    self->clients = PyMem_Calloc((size_t)clients, sizeof(Client));
+    self->buckets = PyMem_Malloc(buckets * sizeof(int32_t));
+    self->work = EVP_MD_CTX_new();
+    if (self->clients == NULL || self->buckets == NULL || self->work == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(self->buckets, 0xff, buckets * sizeof(int32_t));
+    self->newest = self->oldest = -1;
+    for (int i = 0; i < BATCH; i++) {
+        self->vectors[i].iov_base = self->buffers[i];
+        self->vectors[i].iov_len = BUFFER;
+        struct msghdr *header = &self->messages[i].msg_hdr;
+        header->msg_name = &self->names[i];
+        header->msg_iov = &self->vectors[i];
+        header->msg_iovlen = 1;
+        header->msg_control = self->controls[i];
+    }
+    return 0;
+}
+
+static void FastPath_dealloc(FastPath *self) {
+    for (int i = 0; i < 65536; i++)
+        free_key(self->keys[i]);
+    EVP_MD_CTX_free(self->work);
+    PyMem_Free(self->allow);
+    PyMem_Free(self->rules);
+    PyMem_Free(self->clients);
+    PyMem_Free(self->buckets);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef FastPath_methods[] = {
+    {"serve", (PyCFunction)FastPath_serve, METH_VARARGS, "Answer a batch; return the rest."},
+    {"admit", (PyCFunction)FastPath_admit, METH_VARARGS, "Record a request; True to answer."},
+    {"recent", (PyCFunction)FastPath_recent, METH_VARARGS, "The clients heard from last."},
+    {"counters", (PyCFunction)FastPath_counters, METH_NOARGS, "What the fast path counted."},
+    {"set_clock", (PyCFunction)FastPath_set_clock, METH_VARARGS, "The served clock mapping."},
+    {"set_template", (PyCFunction)FastPath_set_template, METH_VARARGS, "The reply template."},
+    {"set_keys", (PyCFunction)FastPath_set_keys, METH_VARARGS, "The trusted keys."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FastPathType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "services.ntp._fastpath.FastPath",
+    .tp_basicsize = sizeof(FastPath),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The NTP worker's fast path.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)FastPath_init,
+    .tp_dealloc = (destructor)FastPath_dealloc,
+    .tp_methods = FastPath_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastpath", "The NTP worker's fast path (see _fastpath.c).", -1,
+    NULL, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastpath(void) {
+    if (PyType_Ready(&FastPathType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&FastPathType);
+    if (PyModule_AddObject(m, "FastPath", (PyObject *)&FastPathType) < 0) {
+        Py_DECREF(&FastPathType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

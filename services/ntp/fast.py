@@ -2,7 +2,7 @@
 the access rules, the rate limit, the trusted keys, the reply template and the served clock.
 
 It is missing when the extension could not be built (no C compiler or OpenSSL headers at
-install time); the worker then answers every request in Python, about a third as fast.
+install time); the worker then answers every request in Python, about a quarter as fast.
 TIMESERVER_NTP_FASTPATH=0 turns it off.
 """
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import parse_keys  # noqa: E402
-from tests.interop.ntp_appliance import appliance_keys, chrony_keyfile  # noqa: E402
+from tests.interop.ntp_appliance import appliance_keys, chrony_keyfile, ntp_status  # noqa: E402
 from tests.scenarios.appliance import Booted, write_config  # noqa: E402
 from tests.tools import free_port  # noqa: E402
 
@@ -130,6 +130,7 @@ def main() -> int:
         chronyd = start_chronyd(work, chrony_port, keyfile)
         try:
             rows = measure(work, loader, ours_port, chrony_port, keys, keyfile)
+            rows += f"\ntimeserver packet path: {ntp_status(booted)['packet_path']}"
         finally:
             chronyd.send_signal(signal.SIGTERM)
             chronyd.wait(timeout=10)

@@ -1,13 +1,15 @@
 """A booted appliance serving NTP on loopback for the interop tests, and helpers."""
 
+import json
 import os
 import re
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from tests.scenarios.appliance import Booted, write_config
+from tests.scenarios.appliance import Booted, timeserver, write_config
 from tests.tools import require
 
 KEY_TYPES = {"AES128CMAC": "AES128", "SHA1": "SHA1", "MD5": "MD5"}
@@ -25,6 +27,12 @@ def boot_locked(directory: Path, config_text: str) -> Booted:
     booted.wait_event("timing.locked", seconds=30)
     time.sleep(0.5)  # the workers take the new sync state at their next housekeeping
     return booted
+
+
+def ntp_status(booted: Booted) -> dict[str, Any]:
+    """The NTP service's part of `timeserver status --json`."""
+    tree = json.loads(timeserver("status", "--data-dir", str(booted.data_dir), "--json").stdout)
+    return tree["ntp"]  # type: ignore[no-any-return]
 
 
 def appliance_keys(data_dir: Path) -> dict[str, tuple[int, str]]:

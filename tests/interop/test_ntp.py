@@ -17,6 +17,7 @@ from tests.interop.ntp_appliance import (
     chrony_keyfile,
     chronyd_offset,
     ntp_config,
+    ntp_status,
 )
 from tests.scenarios.appliance import Booted
 from tests.tools import free_port
@@ -50,12 +51,12 @@ def appliance(
         booted = boot_locked(tmp_path_factory.mktemp("ntp"), ntp_config(port, RULES))
     finally:
         del os.environ["TIMESERVER_NTP_FASTPATH"]
-    if request.param == "native" and booted_status(booted)["packet_path"] != "native":
+    if request.param == "native" and ntp_status(booted)["packet_path"] != "native":
         booted.stop()
         if os.environ.get("CI") == "true":
             pytest.fail("the NTP fast path extension is not built")
         pytest.skip("the NTP fast path extension is not built")
-    assert booted_status(booted)["packet_path"] == request.param
+    assert ntp_status(booted)["packet_path"] == request.param
     yield booted, port
     booted.stop()
 
@@ -113,17 +114,8 @@ def test_scapy_mode_7_and_mode_6_from_a_denied_address_get_nothing(
     assert probe(port, mon_getlist, "127.0.0.66") == []
     assert probe(port, readvar, "127.0.0.66") == []
     assert probe(port, mon_getlist, "127.0.0.1") == []  # mode 7 is never answered
-    status = booted_status(appliance[0])
+    status = ntp_status(appliance[0])
     assert status["mode7"] >= 1 and status["denied"] >= 2
-
-
-def booted_status(booted: Booted) -> dict[str, int]:
-    import json
-
-    from tests.scenarios.appliance import timeserver
-
-    tree = json.loads(timeserver("status", "--data-dir", str(booted.data_dir), "--json").stdout)
-    return tree["ntp"]  # type: ignore[no-any-return]
 
 
 def test_flood_gets_kod_or_drops_while_another_client_is_served(
@@ -160,7 +152,7 @@ def test_two_workers_share_the_port(appliance: tuple[Booted, int]) -> None:
     for _ in range(40):  # new source ports spread over the workers (SO_REUSEPORT hashing)
         ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
     time.sleep(0.3)  # counters reach the appliance with the workers' housekeeping
-    status = booted_status(appliance[0])
+    status = ntp_status(appliance[0])
     assert status["workers"] == 2
     assert all(served > 0 for served in status["served_per_worker"])  # type: ignore[attr-defined]
 
@@ -169,7 +161,7 @@ def test_a_crashed_worker_is_restarted_and_time_is_served_again(
     appliance: tuple[Booted, int],
 ) -> None:
     booted, port = appliance
-    before = booted_status(booted)
+    before = ntp_status(booted)
     os.kill(before["worker_pids"][0], signal.SIGKILL)  # type: ignore[index]
     crash = booted.wait_event("service.crashed")
     assert crash["message"].startswith("ntp crashed: ")  # type: ignore[union-attr]
@@ -183,12 +175,12 @@ def test_a_crashed_worker_is_restarted_and_time_is_served_again(
             time.sleep(0.2)
     else:
         raise AssertionError("no time after the worker crash")
-    assert booted_status(booted)["worker_pids"] != before["worker_pids"]
+    assert ntp_status(booted)["worker_pids"] != before["worker_pids"]
 
 
 def test_recent_clients_are_listed(appliance: tuple[Booted, int]) -> None:
     booted, port = appliance
     ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
     time.sleep(0.3)
-    clients = booted_status(booted)["clients"]
+    clients = ntp_status(booted)["clients"]
     assert any(entry[0] == "127.0.0.1" and entry[1] >= 1 for entry in clients)  # type: ignore[attr-defined]

@@ -38,5 +38,6 @@ def format_status(tree: StatusTree) -> str:
         state = fields.get("state", "?")
         error = f"  ({fields['last_error']})" if fields.get("last_error") else ""
         restarts = f", {fields['restarts']} restarts" if fields.get("restarts") else ""
-        lines.append(f"  {name:<9} {state}{restarts}{error}")
+        path = f", {fields['packet_path']} packet path" if fields.get("packet_path") else ""
+        lines.append(f"  {name:<9} {state}{restarts}{path}{error}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Booting, stopping and reloading the appliance through its command line."""
 
 import json
+import re
 import signal
 import subprocess
 import tomllib
@@ -244,6 +245,7 @@ def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> Non
     lines = result.stdout.splitlines()
     assert lines[0] == "state       LOCKED (stratum 1, leap indicator 0, refid GPS)"
     assert any(line.startswith("gps         THREE_D fix") for line in lines)
+    assert any(re.fullmatch(r"  ntp +running, (native|python) packet path", line) for line in lines)
     raw = timeserver("status", "--data-dir", str(tmp_path / "data"), "--json")
     tree = json.loads(raw.stdout)
     assert tree["timing"]["state"] == "running" and tree["timing"]["sync_state"] == "LOCKED"

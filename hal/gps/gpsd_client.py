@@ -31,6 +31,10 @@ def parse_time(text: str) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + nanoseconds
 
 
+def _not_a_number(name: str) -> None:
+    raise ValueError(f"{name} is not a number gpsd sends")
+
+
 class GpsdReports:
     """Sans-I/O: one JSON report in, a TimeSample or PpsEdge out (or nothing)."""
 
@@ -42,9 +46,9 @@ class GpsdReports:
 
     def feed(self, line: bytes, received_ns: int) -> TimeSample | PpsEdge | None:
         try:
-            report: dict[str, Any] = json.loads(line)
+            report: dict[str, Any] = json.loads(line, parse_constant=_not_a_number)
             result = self._dispatch(report, received_ns)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
             self.counters["malformed"] += 1
             return None
         self.counters["reports"] += 1

@@ -94,11 +94,16 @@ typedef struct {
 
 /* -- addresses and rules ---------------------------------------------------------------- */
 
+static const uint8_t V4_MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static void map_v4(const struct in_addr *v4, uint8_t out[16]) {
+    memcpy(out, V4_MAPPED, 12);
+    memcpy(out + 12, v4, 4);
+}
+
 static int address_of(const struct sockaddr_storage *name, uint8_t out[16]) {
     if (name->ss_family == AF_INET) {
-        memset(out, 0, 10);
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)name)->sin_addr, 4);
+        map_v4(&((const struct sockaddr_in *)name)->sin_addr, out);
         return 1;
     }
     if (name->ss_family == AF_INET6) {
@@ -108,10 +113,7 @@ static int address_of(const struct sockaddr_storage *name, uint8_t out[16]) {
     return 0;
 }
 
-static int is_v4(const uint8_t address[16]) {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return memcmp(address, mapped, 12) == 0;
-}
+static int is_v4(const uint8_t address[16]) { return memcmp(address, V4_MAPPED, 12) == 0; }
 
 static int in_network(const uint8_t address[16], const Rule *rule) {
     if (is_v4(address) != rule->v4)
@@ -504,9 +506,7 @@ static int parse_address(const char *text, uint8_t out[16]) {
     copy[length] = 0;
     struct in_addr v4;
     if (inet_pton(AF_INET, copy, &v4) == 1) {
-        memset(out, 0, 10);
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &v4, 4);
+        map_v4(&v4, out);
         return 1;
     }
     return inet_pton(AF_INET6, copy, out) == 1;

@@ -114,8 +114,7 @@ class Worker:
         self.engine = Engine(config, keys.lookup, self.variables, self.fast)
         self.updated_at = 0
         self.parent = os.getppid()
-        if self.fast is not None:
-            self.fast.set_keys(key_settings(keys.usable()))
+        self.push_keys()
 
     def variables(self) -> dict[str, str]:
         sync = self.clock.sync
@@ -149,12 +148,17 @@ class Worker:
             self.fast.set_template(self.engine.template, self.engine.leap)
             self.fast.set_clock(*clock_settings(clock.servo, clock.leaps, clock.trusted, host_ns))
 
+    def push_keys(self) -> None:
+        """The fast path signs with the trusted keys; the engine looks them up itself."""
+        if self.fast is not None:
+            self.fast.set_keys(key_settings(self.keys.usable()))
+
     def housekeeping(self, host_ns: int) -> None:
         """Ten times a second: the keys file if it changed, counters and clients out."""
         self.refresh(host_ns)
         with contextlib.suppress(KeysFileError, OSError):
-            if self.keys.reload() and self.fast is not None:
-                self.fast.set_keys(key_settings(self.keys.usable()))
+            if self.keys.reload():
+                self.push_keys()
         counters = self.engine.counters
         if self.fast is not None:
             counters = dict(counters)

@@ -137,7 +137,6 @@ class EpochAssembler:
             self.counters.malformed += 1
             return None
         self.counters.sentences += 1
-        self._epoch.received_ns = received_ns
         self._last_type = kind
         if flushed is None and kind == self._cycle_ender and not self._emitted:
             flushed = self._emit(received_ns)
@@ -171,7 +170,9 @@ class EpochAssembler:
             self._cycle_ender = self._last_type
             if not self._emitted:
                 flushed = self._emit(received_ns)
-        self._epoch = _Epoch(clock=clock)
+        # A cycle is stamped when its first timed sentence arrives: untimed ones (GSA, GSV)
+        # may already belong to the next cycle, so they must not move the stamp.
+        self._epoch = _Epoch(clock=clock, received_ns=received_ns)
         self._emitted = False
         return flushed
 

@@ -158,3 +158,19 @@ def test_mutated_sentences_with_valid_checksums_never_raise(data: st.DataObject)
         position = data.draw(st.integers(0, len(body)))
         junk = data.draw(st.text(alphabet=",.-0123456789AVNSEWX", max_size=8))
         assembler.feed(checksummed(body[:position] + junk + body[position:]), 0)
+
+
+def test_a_cycle_is_stamped_by_its_first_timed_sentence() -> None:
+    """Found by the error-bound property: the first cycle after start (its end not yet
+    learned) lost its RMC and GGA of the next second to line noise, so it closed only at the
+    next ZDA; the next second's GSA and GSV must not restamp it, or it pairs with the wrong
+    PPS and served time is a second off."""
+    assembler = EpochAssembler()
+    second = 10**9
+    first = cycle("123519.00") + [checksummed("GPZDA,123519.00,23,03,1994,00,00").strip()]
+    samples = [assembler.feed(line, T0 + 60_000_000) for line in first]
+    next_second = [GSA, GSV1, GSV2, checksummed("GPZDA,123520.00,23,03,1994,00,00").strip()]
+    samples += [assembler.feed(line, T0 + second + 60_000_000) for line in next_second]
+    found = [s for s in samples if s is not None]
+    assert [s.utc_ns for s in found] == [utc_ns(1994, 3, 23, 12, 35, 19)]
+    assert found[0].received_ns == T0 + 60_000_000

@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 
 from firmware.config.schema import Timing
 from firmware.events import EventBus, Severity
-from firmware.timing.holdover import RECEIVER_FLOOR_NS, frequency_uncertainty, holdover_bound_ns
+from firmware.timing.holdover import (
+    RECEIVER_FLOOR_NS,
+    NoiseEstimate,
+    frequency_drift,
+    frequency_uncertainty,
+    holdover_bound_ns,
+)
 from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.oscillators import PRESETS
-from firmware.timing.servo import Servo
+from firmware.timing.servo import FREQUENCY_MEMORY_S, MAX_RATE, Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from hal.gps.types import LeapWarning, PpsEdge, TimeSample
 
@@ -26,7 +32,6 @@ ROLLOVER_NS = 1024 * 7 * 86400 * SECOND
 EARLIEST_VALID_NS = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
 REJECTS_BEFORE_RESET = 5
 OUTLIER_FLOOR_NS = 10_000
-AVERAGING = 0.05  # weight of a new sample in the jitter and frequency-noise averages
 
 
 @dataclass
@@ -52,14 +57,15 @@ class Discipline:
     leaps: LeapSchedule = field(init=False)
     good_run: int = 0
     rejected_run: int = 0
-    last_pair_host: int | None = None
-    last_offset_ns: float = 0.0
-    jitter_sq: float = 0.0
-    frequency_mean: float = 0.0
-    frequency_var: float = 0.0
-    holdover_from: int = 0
-    error_at_loss_ns: float = 0.0
+    measured_host: int | None = None
+    """Host time of the last measurement: the error bound grows from there."""
+    error_at_measure_ns: float = 0.0
     frequency_error: float = 0.0
+    """Fractional: how wrong the learned frequency may be (bounds the error's growth)."""
+    frequency_doubt: float = 0.0
+    """What the frequency may have wandered during a gap, until measurements wear it down."""
+    noise: NoiseEstimate = field(default_factory=NoiseEstimate)
+    last_offset_ns: float = 0.0
     satellites_used: int = 0
     gps_leap: LeapWarning = LeapWarning.NONE
     rollover: bool = False
@@ -117,42 +123,62 @@ class Discipline:
             return
         offset = reference_ns - servo.served(host_ns)
         self.last_offset_ns = offset
-        outlier = abs(offset) > self._outlier_limit() and not servo.acquiring
-        if abs(offset) > self.settings.step_threshold_ns or outlier:
+        # The error bound says how far served time may be off; an offset beyond it (and the
+        # noise) contradicts it: an outlier, unless it persists.
+        limit = self.est_error_ns(host_ns) + max(OUTLIER_FLOOR_NS, 8 * self._noise_ns())
+        if abs(offset) > self.settings.step_threshold_ns or abs(offset) > limit:
             self.counters.outliers += 1
             self.rejected_run += 1
             self.good_run = 0
-            if self.rejected_run >= REJECTS_BEFORE_RESET:
-                if abs(offset) > self.settings.step_threshold_ns:
-                    self._step(host_ns, reference_ns, f"offset {offset / 1e6:.3f} ms")
-                else:
-                    servo.acquiring = 2  # a real change, within the slew range: re-learn
-                self.rejected_run = 0
-            return
+            if self.rejected_run < REJECTS_BEFORE_RESET:
+                return
+            self.rejected_run = 0
+            if abs(offset) > self.settings.step_threshold_ns:
+                self._step(host_ns, reference_ns, f"offset {offset / 1e6:.3f} ms")
+                return
+            servo.forget()  # the reference moved: slew to it, but it says nothing of frequency
         self.rejected_run = 0
-        interval = host_ns - (self.last_pair_host or host_ns - SECOND)
-        was_acquiring = servo.acquiring > 0
-        servo.update(host_ns, offset, interval)
-        self.last_pair_host = host_ns
-        if not was_acquiring:
-            self._average(offset)
+        self._accept(host_ns, offset)
         self.good_run = self.good_run + 1 if abs(offset) <= self.settings.lock_threshold_ns else 0
         if self.state is not State.LOCKED and self.good_run >= self.settings.lock_samples:
             self._enter(State.LOCKED, f"locked to GPS ({self.satellites_used} satellites)")
 
-    def _outlier_limit(self) -> float:
-        return max(OUTLIER_FLOOR_NS, 8 * math.sqrt(self.jitter_sq))
+    def _accept(self, host_ns: int, offset: float) -> None:
+        """A measurement: steer, learn the noise, and restart the error bound from it."""
+        servo = self.servo
+        if self.measured_host is not None and servo.last is None:
+            # Back after a gap: the frequency may have wandered all the while.
+            gap = (host_ns - self.measured_host) / SECOND
+            self.frequency_doubt += frequency_drift(self.spec, gap)
+        learning = servo.learning
+        residual = servo.update(host_ns, offset)
+        if residual is not None:
+            self.frequency_doubt *= 1 - servo.weight()
+            if not learning:  # the first residual after a step is the old frequency's error
+                self.noise.add(residual)
+        self.measured_host = host_ns
+        self.error_at_measure_ns = abs(offset) + 3 * self._noise_ns() + RECEIVER_FLOOR_NS
+        self.frequency_error = self._frequency_uncertainty()
 
-    def _average(self, offset: float) -> None:
-        self.jitter_sq += AVERAGING * (offset * offset - self.jitter_sq)
-        deviation = self.servo.frequency - self.frequency_mean
-        self.frequency_mean += AVERAGING * deviation
-        self.frequency_var += AVERAGING * (deviation * deviation - self.frequency_var)
+    def _noise_ns(self) -> float:
+        """RMS noise of one offset: residuals are differences of two, hence the sqrt(2)."""
+        return math.sqrt(self.noise.variance / 2)
+
+    def _frequency_uncertainty(self) -> float:
+        servo = self.servo
+        if servo.learning:
+            return MAX_RATE
+        averaged = max(1 / servo.samples, 1 / (2 * FREQUENCY_MEMORY_S - 1))
+        measured_rms = math.sqrt(self.noise.variance * averaged) / SECOND
+        return frequency_uncertainty(self.spec, measured_rms) + self.frequency_doubt
 
     def _step(self, host_ns: int, reference_ns: int, why: str) -> None:
         before = self.servo.served(host_ns) if self.servo.started else host_ns
         self.servo.step(host_ns, reference_ns)
-        self.last_pair_host = host_ns
+        self.measured_host = host_ns
+        self.error_at_measure_ns = 3 * self._noise_ns() + RECEIVER_FLOOR_NS
+        self.frequency_error = MAX_RATE
+        self.frequency_doubt = 0.0
         self.counters.steps += 1
         self.good_run = 0
         self.events.emit(
@@ -165,15 +191,11 @@ class Discipline:
 
     def tick(self, host_ns: int) -> None:
         """Call often (a few times a second): loss of reference, budget, leaps passing."""
-        stale = self.last_pair_host is None or host_ns - self.last_pair_host > (
+        stale = self.measured_host is None or host_ns - self.measured_host > (
             self.settings.loss_seconds * SECOND
         )
         if self.state is State.LOCKED and stale:
-            self.error_at_loss_ns = self._locked_error()
-            self.frequency_error = frequency_uncertainty(self.spec, math.sqrt(self.frequency_var))
-            self.holdover_from = self.last_pair_host or host_ns
-            self.servo.rebase(host_ns)
-            self.servo.slew_only()
+            self.servo.slew_only(host_ns)
             self.good_run = 0
             self._enter(State.HOLDOVER, "GPS reference lost; in holdover", Severity.WARNING)
         if self.state is State.HOLDOVER and self.est_error_ns(host_ns) > (
@@ -193,22 +215,13 @@ class Discipline:
             {"from": before.value, "to": state.value},
         )  # fmt: skip
 
-    def _locked_error(self) -> float:
-        return 3 * math.sqrt(self.jitter_sq) + RECEIVER_FLOOR_NS
-
     def est_error_ns(self, host_ns: int) -> int:
-        if self.state is State.LOCKED:
-            return round(self._locked_error())
-        if self.state in (State.HOLDOVER, State.UNSYNC):
-            seconds = (host_ns - self.holdover_from) / SECOND
-            return holdover_bound_ns(
-                self.spec, seconds, self.error_at_loss_ns, self.frequency_error
-            )
-        return (
-            round(abs(self.last_offset_ns) * 2 + self._locked_error())
-            if self.servo.started
-            else SECOND
-        )
+        """A bound on |served - true UTC|: the error at the last measurement, grown since by
+        the frequency uncertainty and the oscillator's aging and wander (holdover.py)."""
+        if not self.servo.started or self.measured_host is None:
+            return SECOND
+        seconds = (host_ns - self.measured_host) / SECOND
+        return holdover_bound_ns(self.spec, seconds, self.error_at_measure_ns, self.frequency_error)
 
     # -- leap seconds -------------------------------------------------------------------
 
@@ -260,7 +273,9 @@ class Discipline:
             leap_pending = Leap.INSERT if pending.sign > 0 else Leap.DELETE
             if pending.continuous_at_ns - continuous <= 86400 * SECOND:
                 leap_today = leap_pending
-        holdover = (host_ns - self.holdover_from) / SECOND if self.state is State.HOLDOVER else 0
+        holdover = 0.0
+        if self.state is State.HOLDOVER and self.measured_host is not None:
+            holdover = (host_ns - self.measured_host) / SECOND
         last_pps = self.edges[-1].host_ns if self.edges else None
         return make_state(
             self.state, self.est_error_ns(host_ns), leap_today, leap_pending,

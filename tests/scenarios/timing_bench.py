@@ -21,12 +21,17 @@ PROBE = SECOND // 2
 @dataclass
 class Probe:
     true_ns: int
+    """True time on the continuous (leap-free) timescale of the simulated world."""
+    utc_ns: int
+    """What a perfect server would serve at that moment: true UTC, leaps applied."""
     served_ns: int
     state: SyncState
+    frequency_ppm: float
+    """The oscillator's true frequency offset: the servo should learn minus this."""
 
     @property
     def error_ns(self) -> int:
-        return self.served_ns - self.true_ns
+        return self.served_ns - self.utc_ns
 
 
 class TimingBench:
@@ -60,14 +65,36 @@ class TimingBench:
                 sample = self.assembler.feed(line, arrival)
                 if sample is not None:
                     self.discipline.time_sample(sample)
-            probe_true = self.second + PROBE
-            host = self.oscillator.local_at(probe_true)
-            self.discipline.tick(host)
-            self.true.step((probe_true - self.true.now_ns()) / 1e9)
-            yield Probe(
-                probe_true, self.discipline.served_ns(host), self.discipline.sync_state(host)
-            )
+            yield self._probe(self.second + PROBE)
             self.second += SECOND
+
+    def coast(self, seconds: int, every: int = 10) -> Iterator[Probe]:
+        """An outage fast-forwarded: the receiver is silent (no PPS, no sentences) and the
+        discipline is ticked and probed every `every` seconds."""
+        self.inject("antenna_open")
+        for _ in range(seconds // every):
+            yield self._probe(self.second + PROBE)
+            self.second += every * SECOND
+
+    def _probe(self, probe_true: int) -> Probe:
+        host = self.oscillator.local_at(probe_true)
+        self.discipline.tick(host)
+        self.true.step((probe_true - self.true.now_ns()) / 1e9)
+        discipline = self.discipline
+        return Probe(
+            probe_true, self.utc_ns(probe_true), discipline.served_ns(host),
+            discipline.sync_state(host), self.oscillator.frequency_ppm,
+        )  # fmt: skip
+
+    def utc_ns(self, true_ns: int) -> int:
+        """True UTC as served: after an inserted second one second behind the continuous
+        scale (the second itself held at 00:00:00.000), after a deleted one ahead."""
+        leap, scenario = self.receiver.leap_ns, self.receiver.scenario
+        if scenario == "leap_insert" and true_ns >= leap:
+            return max(leap, true_ns - SECOND)
+        if scenario == "leap_delete" and true_ns >= leap - SECOND:
+            return true_ns + SECOND
+        return true_ns
 
     def kinds(self) -> list[str]:
         return [event.kind for event in self.events]

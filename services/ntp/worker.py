@@ -27,6 +27,7 @@ from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
 from services.ntp import fast
+from services.ntp.control import milliseconds
 from services.ntp.engine import PRECISION, Engine, finish, finish_time
 from services.ntp.fast import clock_settings, key_settings, open_fast_path
 from services.ntp.keyring import KeyRing
@@ -128,7 +129,7 @@ class Worker:
             "stratum": str(sync.stratum),
             "precision": str(PRECISION),
             "rootdelay": "0.000",
-            "rootdisp": f"{sync.root_dispersion_ns / 1e6:.3f}",
+            "rootdisp": milliseconds(sync.root_dispersion_ns),
             "refid": sync.refid,
             "reftime": _hex_stamp(ns_to_ntp(reference)),
             "clock": _hex_stamp(ns_to_ntp(self.clock.now_ns())),

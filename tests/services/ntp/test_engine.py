@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from firmware.config import SERVICE_NAMES, parse_config
 from firmware.timing.sync_state import Leap, State, make_state
+from services.ntp.control import milliseconds
 from services.ntp.engine import Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import decode_packet, ntp_to_ns
@@ -55,7 +56,7 @@ def test_mode_3_gets_a_mode_4_reply(tmp_path: Path) -> None:
     assert ntp_to_ns(reply.receive, NOW) == pytest.approx(NOW, abs=1)
     assert ntp_to_ns(reply.transmit, NOW) == pytest.approx(NOW + 20_000, abs=1)
     assert ntp_to_ns(reply.reference, NOW) == pytest.approx(NOW - 10**9, abs=1)
-    assert reply.root_dispersion == (250 << 16) // 10**9
+    assert reply.root_dispersion == 1, "250 ns rounds up to one unit of 15.26 us"
     assert len(data) == len(CHRONY_PLAIN)
 
 
@@ -179,6 +180,15 @@ def test_mode_6_readvar_only_for_query_networks(tmp_path: Path) -> None:
     assert status >> 14 == 0 and (status >> 8) & 0x3F == 4
     writevar = struct.pack("!BBHHHHH", (2 << 3) | 6, 9, 1, 0, 0, 0, 0)
     assert ask(made, writevar, "127.0.0.1") == []
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "shown"),
+    [(0, "0.000"), (-3, "0.000"), (1, "0.001"), (250, "0.001"), (1_000, "0.001"),
+     (1_001, "0.002"), (1_500_000, "1.500"), (12_345_678_901, "12345.679")],
+)  # fmt: skip
+def test_mode_6_rootdisp_is_never_shown_below_the_bound(nanoseconds: int, shown: str) -> None:
+    assert milliseconds(nanoseconds) == shown
 
 
 def test_mode_7_and_other_modes_are_never_answered(tmp_path: Path) -> None:

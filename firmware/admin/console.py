@@ -57,7 +57,7 @@ class ConsoleService:
             if not data:
                 raise ConnectionError(f"console {self.port.description} went away")
             self.bytes_in += len(data)
-            self.port.write(session.feed(data))
+            self.port.write(await session.feed(data))
 
     async def wait(self) -> None:
         await self.tasks.wait()

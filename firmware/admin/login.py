@@ -2,9 +2,12 @@
 
 Free of I/O: bytes from the terminal in, bytes for the terminal out. The serial console and
 telnet run it from the login prompt; SSH, which authenticates by itself, starts it logged in.
+`feed` is a coroutine only so that password hashing can run in a thread, off the event loop.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from firmware.admin.commands import Interpreter, Session
 from firmware.admin.guard import LoginGuard
@@ -54,16 +57,16 @@ class LoginSession:
             return b"error: passwd needs an interactive session\r\n"
         return (reply.text + "\n").replace("\n", "\r\n").encode() if reply.text else b""
 
-    def feed(self, data: bytes) -> bytes:
+    async def feed(self, data: bytes) -> bytes:
         out = bytearray()
         echo, lines = self.editor.feed(data)
         out += echo
         for line in lines:
-            out += self._line(line)
+            out += await self._line(line)
         return bytes(out)
 
-    def _line(self, line: str) -> bytes:
-        handlers = {
+    async def _line(self, line: str) -> bytes:
+        handlers: dict[str, Callable[[str], Awaitable[str]]] = {
             "user": self._user,
             "password": self._password,
             "old": self._old_password,
@@ -71,7 +74,7 @@ class LoginSession:
             "confirm": self._confirm,
             "shell": self._shell,
         }
-        return handlers[self.state](line).replace("\n", "\r\n").encode()
+        return (await handlers[self.state](line)).replace("\n", "\r\n").encode()
 
     def _enter(self, state: str, secret: bool) -> None:
         self.state = state
@@ -82,18 +85,20 @@ class LoginSession:
     def _fields(self) -> dict[str, str]:
         return {"user": self.user, "source": self.source}
 
-    def _user(self, line: str) -> str:
+    async def _user(self, line: str) -> str:
         self.user = line.strip()
         if not self.user:
             return "login: "
         self._enter("password", secret=True)
         return "Password: "
 
-    def _password(self, line: str) -> str:
+    async def _password(self, line: str) -> str:
         now = self.clock.now_ns()
         locked = self.guard.locked(self.user, self.source, now)
-        account = None if locked else self.users.check(self.user, line)
-        if account is None:
+        account = None if locked else await self.users.check_off_loop(self.user, line)
+        # Failures of other sessions may have locked the account while the hash ran.
+        locked = locked or self.guard.locked(self.user, self.source, self.clock.now_ns())
+        if account is None or locked:
             why = "locked out" if locked else "bad user name or password"
             self.events.emit(
                 "login.failed", Severity.WARNING,
@@ -119,8 +124,8 @@ class LoginSession:
             return "The one-time password must be changed now.\nNew password: "
         return self._prompt()
 
-    def _old_password(self, line: str) -> str:
-        if self.users.check(self.user, line) is None:
+    async def _old_password(self, line: str) -> str:
+        if await self.users.check_off_loop(self.user, line) is None:
             self.events.emit(
                 "password.change_failed", Severity.WARNING,
                 f"{self.user} gave a wrong current password from {self.source}",
@@ -130,7 +135,7 @@ class LoginSession:
         self._enter("new", secret=True)
         return "New password: "
 
-    def _new_password(self, line: str) -> str:
+    async def _new_password(self, line: str) -> str:
         try:
             check_policy(line)
         except PasswordError as exc:
@@ -139,12 +144,12 @@ class LoginSession:
         self._enter("confirm", secret=True)
         return "Retype new password: "
 
-    def _confirm(self, line: str) -> str:
+    async def _confirm(self, line: str) -> str:
         if line != self.pending:
             self.pending = ""
             self._enter("new", secret=True)
             return "Passwords do not match.\nNew password: "
-        self.users.set_password(self.user, line)
+        await self.users.set_password_off_loop(self.user, line)
         self.pending = ""
         self.events.emit(
             "password.changed", Severity.NOTICE, f"{self.user} changed their password",
@@ -156,7 +161,7 @@ class LoginSession:
         self._enter("shell", secret=False)
         return f"{self.user}@{self.interpreter.hostname}> "
 
-    def _shell(self, line: str) -> str:
+    async def _shell(self, line: str) -> str:
         assert self.session is not None
         reply = self.interpreter.run(line, self.session)
         text = f"{reply.text}\n" if reply.text else ""

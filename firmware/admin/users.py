@@ -7,7 +7,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from firmware.admin.passwords import hash_password, verify_password
+from firmware.admin.passwords import (
+    hash_password,
+    hash_password_off_loop,
+    verify_password,
+    verify_password_off_loop,
+)
 from firmware.atomic_file import write_atomic
 
 Role = Literal["admin", "monitor"]
@@ -45,19 +50,34 @@ class UserStore:
 
     def set_password(self, name: str, password: str) -> None:
         """A password the user chose: it no longer needs changing."""
+        self._store_hash(name, hash_password(password))
+
+    async def set_password_off_loop(self, name: str, password: str) -> None:
+        """set_password with the hashing in a thread; the file is read and written here, so
+        that no other change to it can come in between."""
+        self._store_hash(name, await hash_password_off_loop(password))
+
+    def _store_hash(self, name: str, password_hash: str) -> None:
         users = self.load()
-        users[name] = replace(users[name], password_hash=hash_password(password),
+        users[name] = replace(users[name], password_hash=password_hash,
                               must_change_password=False)  # fmt: skip
         self.save(users)
 
     def check(self, name: str, password: str) -> User | None:
         """The user when the password is right; the same work is done for unknown names."""
+        user, stored = self._stored(name)
+        return user if verify_password(password, stored) else None
+
+    async def check_off_loop(self, name: str, password: str) -> User | None:
+        """check with the hashing in a thread."""
+        user, stored = self._stored(name)
+        return user if await verify_password_off_loop(password, stored) else None
+
+    def _stored(self, name: str) -> tuple[User | None, str]:
+        """The user and the hash to check against: a decoy hash for an unknown name."""
         users = self.load() if self.exists() else {}
         user = users.get(name)
-        if user is None:
-            verify_password(password, _DECOY)
-            return None
-        return user if verify_password(password, user.password_hash) else None
+        return user, _DECOY if user is None else user.password_hash
 
 
 _DECOY = hash_password("decoy password for unknown users")

@@ -9,6 +9,10 @@
  * extension fields, NTPv1, a leap being applied) goes back to Python unanswered, with its
  * receive time, for services/ntp/engine.py. Both paths share one client table, so a client
  * has one rate-limit bucket whichever path answers it.
+ *
+ * Python also hands over the alarm template and the CLOCK_MONOTONIC time until which its
+ * snapshot is fresh; past it, replies start from the alarm template with LI 3 even if Python
+ * never got round to refreshing, so no reply ever outlives the appliance's publishing.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -35,9 +39,9 @@
 #define NTP_UNIX_OFFSET 2208988800LL
 #define SECOND 1000000000LL
 
-enum { SERVED, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
+enum { SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
 static const char *COUNTER_NAMES[N_COUNTERS] = {
-    "served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
+    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
 enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
 
 typedef struct {
@@ -80,8 +84,10 @@ typedef struct {
     int64_t base_host, base_served, leap_offset, steady_until, last;
     double rate;
     int started, trusted, clock_set;
-    uint8_t template[24];
+    uint8_t template[24], stale_template[24];
     int leap;
+    int64_t fresh_until; /* CLOCK_MONOTONIC ns */
+    int stale;           /* of the batch in hand */
     Key *keys[65536];
     EVP_MD_CTX *work;
     uint64_t counters[N_COUNTERS];
@@ -411,12 +417,13 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
         return 1;
     }
     uint8_t packet[HEADER + 4 + MAX_DIGEST];
-    memcpy(packet, self->template, 24);
-    packet[0] = (uint8_t)((self->leap << 6) | (version << 3) | 4);
+    memcpy(packet, self->stale ? self->stale_template : self->template, 24);
+    packet[0] = (uint8_t)(((self->stale ? 3 : self->leap) << 6) | (version << 3) | 4);
     packet[2] = request[2];
     memcpy(packet + 24, request + 40, 8);
     put64(packet + 32, ntp_stamp(receive));
     self->counters[SERVED]++;
+    self->counters[SERVED_STALE] += (uint64_t)self->stale;
     size_t length = HEADER;
     put64(packet + 40, ntp_stamp(transmit_now(self, receive))); /* the MAC must cover it */
     if (key != NULL) {
@@ -477,6 +484,9 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
             header->msg_flags = 0;
         }
         int count = recvmmsg(self->fds[s], self->messages, BATCH, MSG_DONTWAIT, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        self->stale = (int64_t)now.tv_sec * SECOND + now.tv_nsec > self->fresh_until;
         for (int i = 0; i < count; i++) {
             int64_t host = receive_time(&self->messages[i]);
             if (handle(self, self->fds[s], i, host))
@@ -580,20 +590,27 @@ static PyObject *FastPath_set_clock(FastPath *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* set_template(first 24 bytes of every reply, leap indicator) */
+/* set_template(first 24 bytes of every reply, leap indicator, the same once stale,
+ *              CLOCK_MONOTONIC ns until which the first one may be served) */
 static PyObject *FastPath_set_template(FastPath *self, PyObject *args) {
-    Py_buffer template;
+    Py_buffer template, stale_template;
     int leap;
-    if (!PyArg_ParseTuple(args, "y*i", &template, &leap))
+    long long fresh_until;
+    if (!PyArg_ParseTuple(args, "y*iy*L", &template, &leap, &stale_template, &fresh_until))
         return NULL;
-    if (template.len != 24) {
-        PyBuffer_Release(&template);
-        PyErr_SetString(PyExc_ValueError, "the template is 24 bytes");
+    int ok = template.len == 24 && stale_template.len == 24;
+    if (ok) {
+        memcpy(self->template, template.buf, 24);
+        memcpy(self->stale_template, stale_template.buf, 24);
+        self->leap = leap & 3;
+        self->fresh_until = fresh_until;
+    }
+    PyBuffer_Release(&template);
+    PyBuffer_Release(&stale_template);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "a template is 24 bytes");
         return NULL;
     }
-    memcpy(self->template, template.buf, 24);
-    self->leap = leap & 3;
-    PyBuffer_Release(&template);
     Py_RETURN_NONE;
 }
 

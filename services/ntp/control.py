@@ -52,5 +52,12 @@ def encode_responses(request: ControlRequest, status: int, text: str) -> list[by
     return fragments
 
 
+def milliseconds(nanoseconds: int) -> str:
+    """An error bound as ntpq shows it, in milliseconds to three places, rounded up to the
+    microsecond so that it never reads smaller than it is."""
+    microseconds = max(0, -(-nanoseconds // 1000))
+    return f"{microseconds // 1000}.{microseconds % 1000:03d}"
+
+
 def system_variables(values: dict[str, str]) -> str:
     return ",\r\n".join(f"{name}={value}" for name, value in values.items())

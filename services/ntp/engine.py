@@ -4,6 +4,11 @@
 to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in as late as
 possible and signs it. No unauthenticated reply is larger than its request; mode 6 answers
 only networks granted `query`, and mode 7 is never answered.
+
+A sync state that comes in a snapshot older than STALE_NS means the appliance that
+publishes it is stuck: replies then say LI 3 (alarm), stratum 16 (0 on the wire, as
+RFC 5905 sends it) and refid STAL, so that clients drop the server and an operator reading
+`ntpq -p` (".STAL.") sees why, unlike INIT or LOST, which are the GPS's own states.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from firmware.access import AccessRules
 from firmware.config.schema import NtpSection
-from firmware.timing.sync_state import SyncState
+from firmware.timing.sync_state import Leap, SyncState
 from services.ntp.control import (
     READSTAT,
     READVAR,
@@ -27,6 +32,7 @@ from services.ntp.control import (
 from services.ntp.keys import NtpKey
 from services.ntp.packet import (
     HEADER_SIZE,
+    SECOND,
     Mode,
     NtpPacketError,
     decode_trailer,
@@ -39,8 +45,10 @@ PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")
 KEY_ID = struct.Struct("!I")
 TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three timestamps
-COUNTERS = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
-            "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+COUNTERS = ("served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent",
+            "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+STALE_NS = 2 * SECOND
+STALE_REFID = "STAL"
 KeyLookup = Callable[[int], NtpKey | None]
 CLIENT, CONTROL, PRIVATE = int(Mode.CLIENT), int(Mode.CONTROL), int(Mode.PRIVATE)
 
@@ -75,18 +83,18 @@ class Engine:
         self.template = bytearray(24)
         self.leap = 3
         self.synchronised = False
+        self.stale_template = bytearray(24)
+        """What replies start with once the snapshot is stale; the fast path needs both."""
+        self.stale = True
 
-    def update(self, sync: SyncState, reference_ns: int) -> None:
-        """New sync state: rebuild the part of every reply that does not change per request."""
+    def update(self, sync: SyncState, reference_ns: int, snapshot_age_ns: int) -> None:
+        """New sync state, and how old the snapshot that brought it is: rebuild the part of
+        every reply that does not change per request, fresh and stale."""
+        self.stale = snapshot_age_ns > STALE_NS
+        self.template = _template(sync, reference_ns)
         self.leap = int(sync.leap)
-        self.synchronised = sync.stratum < 16
-        stratum = sync.stratum if self.synchronised else 0  # RFC 5905: 16 goes out as 0
-        refid = sync.refid.encode("ascii")[:4].ljust(4, b"\0")
-        reference = ns_to_ntp(reference_ns) if self.synchronised else 0
-        dispersion = short_format(sync.root_dispersion_ns)
-        TEMPLATE.pack_into(
-            self.template, 0, 0, stratum, 0, PRECISION, 0, dispersion, refid, reference
-        )
+        self.synchronised = sync.stratum < 16 and not self.stale
+        self.stale_template = _template(stale_state(sync), 0)
 
     def handle(self, data: bytes, address: str, receive_ns: int) -> Reply | None:
         size = len(data)
@@ -145,15 +153,19 @@ class Engine:
             self.counters["denied"] += 1
             return None
         header = bytearray(HEADER_SIZE)
-        header[:24] = self.template
+        header[:24] = self.stale_template if self.stale else self.template
         # NTPv1 clients, which send no mode, get a symmetric passive answer as they expect.
         mode = Mode.SERVER if (data[0] & 7) == CLIENT else Mode.SYMMETRIC_PASSIVE
-        header[0] = (self.leap << 6) | (version << 3) | mode
+        header[0] = (self.announced_leap() << 6) | (version << 3) | mode
         header[2] = data[2]  # poll, echoed
         header[24:32] = data[40:48]  # origin: the client's transmit timestamp
         STAMP.pack_into(header, 32, ns_to_ntp(receive_ns))
         self.counters["served"] += 1
+        self.counters["served_stale"] += self.stale
         return Reply(header, key)
+
+    def announced_leap(self) -> int:
+        return int(Leap.ALARM) if self.stale else self.leap
 
     def _check_mac(self, data: bytes, key_id: int, signed_end: int) -> NtpKey | None:
         key = self.keys(key_id)
@@ -186,9 +198,25 @@ class Engine:
             return None
         if request.opcode not in (READSTAT, READVAR) or request.association != 0:
             return None
-        status = system_status(self.leap, self.synchronised)
+        status = system_status(self.announced_leap(), self.synchronised)
         text = system_variables(self.variables()) if request.opcode == READVAR else ""
         return Reply(None, None, encode_responses(request, status, text))
+
+
+def stale_state(sync: SyncState) -> SyncState:
+    """What a worker announces when the appliance has not published for STALE_NS."""
+    return replace(sync, stratum=16, leap=Leap.ALARM, refid=STALE_REFID)
+
+
+def _template(sync: SyncState, reference_ns: int) -> bytearray:
+    synchronised = sync.stratum < 16
+    stratum = sync.stratum if synchronised else 0  # RFC 5905: 16 goes out as 0
+    refid = sync.refid.encode("ascii")[:4].ljust(4, b"\0")
+    reference = ns_to_ntp(reference_ns) if synchronised else 0
+    dispersion = short_format(sync.root_dispersion_ns)
+    template = bytearray(24)
+    TEMPLATE.pack_into(template, 0, 0, stratum, 0, PRECISION, 0, dispersion, refid, reference)
+    return template
 
 
 def finish(reply: Reply, transmit_ns: int) -> list[bytes]:

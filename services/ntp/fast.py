@@ -16,6 +16,7 @@ from firmware.access import AccessRules, Decision
 from firmware.config.schema import NtpSection
 from firmware.timing.leaps import FOREVER, LeapSchedule
 from firmware.timing.servo import Servo
+from services.ntp.engine import STALE_NS, Engine
 from services.ntp.keys import NtpKey
 from services.ntp.ratelimit import bucket
 
@@ -72,6 +73,12 @@ def clock_settings(
         offset, until = steady if steady is not None else (0, continuous)
     return (servo.base_host, servo.base_served, servo.rate, servo.started, trusted, offset,
             until - MARGIN_NS)  # fmt: skip
+
+
+def template_settings(engine: Engine, published_ns: int) -> tuple[bytearray, int, bytearray, int]:
+    """The reply templates for FastPath.set_template: the fast path itself switches to the
+    stale one once the snapshot published at `published_ns` (CLOCK_MONOTONIC) is too old."""
+    return engine.template, engine.leap, engine.stale_template, published_ns + STALE_NS
 
 
 def key_settings(keys: list[NtpKey]) -> list[tuple[int, str, bytes]]:

@@ -152,5 +152,7 @@ def ntp_to_ns(timestamp: int, pivot_ns: int) -> int:
 
 
 def short_format(nanoseconds: int) -> int:
-    """Nanoseconds as NTP short format (16.16 seconds), saturating."""
-    return min(0xFFFFFFFF, max(0, (nanoseconds << 16) // SECOND))
+    """An error bound in nanoseconds as NTP short format (16.16 seconds), saturating.
+
+    Rounded up: a client must never read a smaller bound than the one the server holds."""
+    return min(0xFFFFFFFF, max(0, -((-nanoseconds << 16) // SECOND)))

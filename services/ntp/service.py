@@ -8,11 +8,13 @@ import contextlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from firmware.config.schema import NtpSection
 from firmware.service import ServiceTasks, StartError
+from services.ntp.engine import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 
 PUBLISH_S = 0.02
@@ -78,7 +80,8 @@ class NtpService:
         host = self.host_now()
         state = self.timing.sync_state(host)
         reference = self.to_served(state.last_pps_ns) if state.last_pps_ns else 0
-        self.shared.publish(self.timing, host, reference)
+        # CLOCK_MONOTONIC, not the injected clock: workers compare it with their own reading.
+        self.shared.publish(self.timing, host, reference, time.monotonic_ns())
 
     async def _publish_forever(self) -> None:
         while True:
@@ -119,7 +122,9 @@ class NtpService:
             return {"listening": places, "workers": self.count}
         served = [self.shared.worker_counters(n)["served"] for n in range(self.count)]
         pids = [process.pid for process in self.workers]
+        age = self.shared.snapshot_age_ns(self.count)
         return {"listening": places, "workers": self.count, "worker_pids": pids,
                 "packet_path": self.packet_path, "served_per_worker": served,
                 "clients": self.shared.clients(self.count),
+                "snapshot_age_ms": age // 1_000_000, "snapshot_stale": age > STALE_NS,
                 **self.shared.counters(self.count)}  # fmt: skip

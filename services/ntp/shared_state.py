@@ -1,8 +1,9 @@
 """Shared memory between the appliance and its NTP worker processes.
 
 The appliance publishes the served clock (the servo's host-to-served mapping and the leap
-schedule) and the sync state many times a second; workers read them to stamp replies with
-exactly the time the appliance serves, and write their counters back. A sequence lock keeps
+schedule) and the sync state many times a second, stamped with CLOCK_MONOTONIC; workers read
+them to stamp replies with exactly the time the appliance serves, tell from the stamp when
+the appliance has stopped publishing, and write their counters back. A sequence lock keeps
 readers from seeing half a write: the writer makes the sequence odd, writes, makes it even.
 """
 
@@ -13,6 +14,7 @@ import mmap
 import os
 import struct
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -25,9 +27,13 @@ SEQUENCE = struct.Struct("=Q")
 CLOCK = struct.Struct("=qqdBBB")  # base host, base served, rate, started, trusted, smear
 LEAP = struct.Struct("=qbq")  # utc_at, sign, continuous_at
 MAX_LEAPS = 4
-SYNC = struct.Struct("=BBB4sqqdqB")  # state, stratum, leap, refid, disp, error, freq, ref, pending
+# state, stratum, leap, refid, dispersion, error, frequency, reference, pending, published
+SYNC = struct.Struct("=BBB4sqqdqBq")
 MAX_WORKERS = 64
-WORKER = struct.Struct(f"={len(COUNTERS)}Q")
+WORKER = struct.Struct(f"={len(COUNTERS)}Qq")  # the counters, then the snapshot's age
+READ_ATTEMPTS = 1_000
+"""A writer stopped mid-write (SIGSTOP) leaves the sequence odd: give up, keep the last
+snapshot, and try again at the next refresh."""
 CLIENT_SLOT = 4096  # per worker: a length and the JSON of its most recent clients
 CLIENTS_SHOWN = 32
 
@@ -50,6 +56,19 @@ class TimingView(Protocol):
     def trusted(self) -> bool: ...
 
     def sync_state(self, host_ns: int) -> SyncState: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a worker serves from, as the appliance last published it."""
+
+    servo: Servo
+    leaps: LeapSchedule
+    trusted: bool
+    sync: SyncState
+    reference_ns: int
+    published_ns: int
+    """CLOCK_MONOTONIC when published: system-wide, so any process can tell its age."""
 
 
 class SharedState:
@@ -79,7 +98,7 @@ class SharedState:
 
     # -- the appliance writes -----------------------------------------------------------
 
-    def publish(self, view: TimingView, host_ns: int, reference_ns: int) -> None:
+    def publish(self, view: TimingView, host_ns: int, reference_ns: int, published_ns: int) -> None:
         servo, events = view.servo, view.leaps.events[-MAX_LEAPS:]
         sync = view.sync_state(host_ns)
         memory = self.memory
@@ -98,13 +117,19 @@ class SharedState:
         SYNC.pack_into(
             memory, SYNC_AT, STATES.index(sync.state), sync.stratum, int(sync.leap),
             sync.refid.encode("ascii")[:4], sync.root_dispersion_ns, sync.est_error_ns,
-            sync.frequency_ppm, reference_ns, int(sync.leap_pending),
+            sync.frequency_ppm, reference_ns, int(sync.leap_pending), published_ns,
         )  # fmt: skip
         SEQUENCE.pack_into(memory, 0, sequence + 2)
 
     def worker_counters(self, index: int) -> dict[str, int]:
         values = WORKER.unpack_from(self.memory, WORKERS_AT + index * WORKER.size)
-        return dict(zip(COUNTERS, values, strict=True))
+        return dict(zip(COUNTERS, values[:-1], strict=True))
+
+    def snapshot_age_ns(self, workers: int) -> int:
+        """The oldest snapshot any worker was serving from at its last housekeeping."""
+        ages = [WORKER.unpack_from(self.memory, WORKERS_AT + n * WORKER.size)[-1]
+                for n in range(workers)]  # fmt: skip
+        return max(ages, default=0)
 
     def counters(self, workers: int) -> dict[str, int]:
         totals = dict.fromkeys(COUNTERS, 0)
@@ -115,30 +140,23 @@ class SharedState:
 
     # -- workers read -------------------------------------------------------------------
 
-    def snapshot(self) -> tuple[Servo, LeapSchedule, bool, SyncState, int]:
-        """A consistent copy: the servo, leaps, whether trusted, the sync state, reference."""
+    def snapshot(self) -> Snapshot | None:
+        """A consistent copy, or None when the writer never finished its write."""
         memory = self.memory
-        while True:
+        for _ in range(READ_ATTEMPTS):
             (before,) = SEQUENCE.unpack_from(memory, 0)
             if before & 1:
                 continue
-            base_host, base_served, rate, started, trusted, smear = CLOCK.unpack_from(
-                memory, CLOCK_AT
-            )
+            clock = CLOCK.unpack_from(memory, CLOCK_AT)
             count = memory[COUNT_AT]
             events = [
                 LEAP.unpack_from(memory, LEAPS_AT + index * LEAP.size) for index in range(count)
             ]
-            state, stratum, leap, refid, dispersion, error, frequency, reference, pending = (
-                SYNC.unpack_from(memory, SYNC_AT)
-            )
+            sync = SYNC.unpack_from(memory, SYNC_AT)
             (after,) = SEQUENCE.unpack_from(memory, 0)
             if before == after:
-                break
-        servo = Servo(base_host, base_served, rate, rate, bool(started))
-        leaps = LeapSchedule(bool(smear), [LeapEvent(*event) for event in events])
-        sync = make_state(STATES[state], error, Leap(leap), Leap(pending), frequency, 0.0, None, 0)
-        return servo, leaps, bool(trusted), sync, reference
+                return _snapshot(clock, events, sync)
+        return None
 
     def write_clients(self, index: int, clients: list[tuple[str, int, int]]) -> None:
         data = json.dumps(clients[:CLIENTS_SHOWN]).encode()
@@ -161,7 +179,23 @@ class SharedState:
                 continue
         return sorted(found, key=lambda entry: -entry[2])[:CLIENTS_SHOWN]
 
-    def write_counters(self, index: int, counters: dict[str, int]) -> None:
+    def write_counters(self, index: int, counters: dict[str, int], snapshot_age_ns: int) -> None:
         WORKER.pack_into(
-            self.memory, WORKERS_AT + index * WORKER.size, *(counters[name] for name in COUNTERS)
-        )
+            self.memory, WORKERS_AT + index * WORKER.size,
+            *(counters[name] for name in COUNTERS), snapshot_age_ns,
+        )  # fmt: skip
+
+
+def _snapshot(
+    clock: tuple[int, int, float, int, int, int],
+    events: list[tuple[int, int, int]],
+    sync: tuple[int, int, int, bytes, int, int, float, int, int, int],
+) -> Snapshot:
+    base_host, base_served, rate, started, trusted, smear = clock
+    state, _, leap, _, dispersion, error, frequency, reference, pending, published = sync
+    servo = Servo(base_host, base_served, rate, rate, bool(started))
+    leaps = LeapSchedule(bool(smear), [LeapEvent(*event) for event in events])
+    announced = make_state(STATES[state], error, Leap(leap), Leap(pending), frequency, 0.0, None, 0)
+    # The bound as published, which may exceed the estimated error it is made from.
+    announced = replace(announced, root_dispersion_ns=dispersion)
+    return Snapshot(servo, leaps, bool(trusted), announced, reference, published)

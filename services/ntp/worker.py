@@ -27,8 +27,9 @@ from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
 from services.ntp import fast
-from services.ntp.engine import PRECISION, Engine, finish, finish_time
-from services.ntp.fast import clock_settings, key_settings, open_fast_path
+from services.ntp.control import milliseconds
+from services.ntp.engine import PRECISION, Engine, finish, finish_time, stale_state
+from services.ntp.fast import clock_settings, key_settings, open_fast_path, template_settings
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
 from services.ntp.packet import ns_to_ntp
@@ -56,12 +57,20 @@ class WorkerClock:
         self.trusted = False
         self.sync: SyncState | None = None
         self.reference = 0
+        self.published = 0
         self.read_at = 0
         self.last = 0
 
     def refresh(self, host_ns: int) -> None:
-        self.servo, self.leaps, self.trusted, self.sync, self.reference = self.shared.snapshot()
+        """The latest snapshot; the one in hand if the appliance stopped in mid-write, which
+        then grows old and stale like any other."""
         self.read_at = host_ns
+        snapshot = self.shared.snapshot()
+        if snapshot is None:
+            return
+        self.servo, self.leaps, self.trusted = snapshot.servo, snapshot.leaps, snapshot.trusted
+        self.sync, self.reference = snapshot.sync, snapshot.reference_ns
+        self.published = snapshot.published_ns
 
     def to_served(self, host_ns: int) -> int:
         if not self.servo.started:
@@ -113,12 +122,16 @@ class Worker:
         self.fast = open_fast_path(config, sockets) if fast.available() else None
         self.engine = Engine(config, keys.lookup, self.variables, self.fast)
         self.updated_at = 0
+        self.snapshot_age = 0
         self.parent = os.getppid()
         self.push_keys()
 
     def variables(self) -> dict[str, str]:
         sync = self.clock.sync
         assert sync is not None
+        stale = self.engine.stale
+        if stale:
+            sync = stale_state(sync)
         reference = self.clock.to_served(self.clock.reference) if self.clock.reference else 0
         return {
             "version": f'"timeserver {__version__}"',
@@ -128,13 +141,13 @@ class Worker:
             "stratum": str(sync.stratum),
             "precision": str(PRECISION),
             "rootdelay": "0.000",
-            "rootdisp": f"{sync.root_dispersion_ns / 1e6:.3f}",
+            "rootdisp": milliseconds(sync.root_dispersion_ns),
             "refid": sync.refid,
             "reftime": _hex_stamp(ns_to_ntp(reference)),
             "clock": _hex_stamp(ns_to_ntp(self.clock.now_ns())),
             "frequency": f"{sync.frequency_ppm:.3f}",
             "sys_jitter": f"{sync.est_error_ns / 1e6:.6f}",
-            "sync_state": f'"{sync.state.value}"',
+            "sync_state": '"STALE"' if stale else f'"{sync.state.value}"',
         }
 
     def refresh(self, host_ns: int) -> None:
@@ -143,9 +156,10 @@ class Worker:
         clock.refresh(host_ns)
         assert clock.sync is not None
         reference = clock.to_served(clock.reference) if clock.reference else 0
-        self.engine.update(clock.sync, reference)
+        self.snapshot_age = time.monotonic_ns() - clock.published
+        self.engine.update(clock.sync, reference, self.snapshot_age)
         if self.fast is not None:
-            self.fast.set_template(self.engine.template, self.engine.leap)
+            self.fast.set_template(*template_settings(self.engine, clock.published))
             self.fast.set_clock(*clock_settings(clock.servo, clock.leaps, clock.trusted, host_ns))
 
     def push_keys(self) -> None:
@@ -164,7 +178,7 @@ class Worker:
             counters = dict(counters)
             for name, value in self.fast.counters().items():
                 counters[name] += value
-        self.shared.write_counters(self.index, counters)
+        self.shared.write_counters(self.index, counters, self.snapshot_age)
         self.shared.write_clients(self.index, self.engine.clients.recent(32))
         self.updated_at = host_ns
 

@@ -58,11 +58,14 @@ class SshLogin(asyncssh.SSHServer):
     def public_key_auth_supported(self) -> bool:
         return True
 
-    def validate_password(self, username: str, password: str) -> bool:
+    async def validate_password(self, username: str, password: str) -> bool:
         service = self.service
         now = service.clock.now_ns()
         locked = service.guard.locked(username, self.peer, now)
-        if not locked and service.users.check(username, password) is not None:
+        account = None if locked else await service.users.check_off_loop(username, password)
+        # Failures of other connections may have locked the account while the hash ran.
+        locked = locked or service.guard.locked(username, self.peer, service.clock.now_ns())
+        if account is not None and not locked:
             service.guard.succeeded(username, self.peer)
             return True
         why = "locked out" if locked else "bad user name or password"
@@ -172,7 +175,7 @@ class SshService:
                 break
             if not data:
                 break
-            process.stdout.write(session.feed(data))
+            process.stdout.write(await session.feed(data))
         process.exit(0)
 
     async def wait(self) -> None:

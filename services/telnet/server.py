@@ -63,7 +63,7 @@ class TelnetService:
                 data = await asyncio.wait_for(reader.read(1024), self.idle_timeout_s)
                 if not data:
                     break
-                writer.write(session.feed(data))
+                writer.write(await session.feed(data))
                 await writer.drain()
         writer.close()
 

@@ -184,3 +184,51 @@ def test_recent_clients_are_listed(appliance: tuple[Booted, int]) -> None:
     time.sleep(0.3)
     clients = ntp_status(booted)["clients"]
     assert any(entry[0] == "127.0.0.1" and entry[1] >= 1 for entry in clients)  # type: ignore[attr-defined]
+
+
+def header(port: int) -> tuple[int, int, bytes] | None:
+    """LI, stratum and refid of the answer to one plain request; None if none came."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.5)
+        sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", port))
+        try:
+            reply = sock.recv(2048)
+        except TimeoutError:
+            return None
+    return reply[0] >> 6, reply[1], reply[12:16]
+
+
+def poll(port: int, wanted: tuple[int, int, bytes], seconds: float) -> list[tuple[float, object]]:
+    """Every answer until the wanted one, each with when it came (time.monotonic)."""
+    seen: list[tuple[float, object]] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (not seen or seen[-1][1] != wanted):
+        seen.append((time.monotonic(), header(port)))
+        time.sleep(0.05)
+    return seen
+
+
+SERVING, STALE = (0, 1, b"GPS\0"), (3, 0, b"STAL")  # stratum 16 goes out as 0 (RFC 5905)
+
+
+def test_a_stopped_appliance_makes_the_workers_answer_unsynchronised(
+    appliance: tuple[Booted, int],
+) -> None:
+    """The workers outlive a stuck appliance (SIGSTOP): once what it published is 2 s old,
+    they answer LI 3 instead of time nobody vouches for, and serve again after SIGCONT."""
+    booted, port = appliance
+    assert header(port) == SERVING
+    stopped = time.monotonic()
+    os.kill(booted.process.pid, signal.SIGSTOP)
+    try:
+        seen = poll(port, STALE, 8.0)
+    finally:
+        os.kill(booted.process.pid, signal.SIGCONT)
+    assert seen[0][1] == SERVING, "the snapshot in hand is served while it is fresh"
+    assert seen[-1][1] == STALE, f"still not stale 8 s after the stop: {seen[-3:]}"
+    # The last snapshot was published before the stop, so it is stale 2 s after the stop at
+    # the latest; the rest is the margin for a loaded machine.
+    assert seen[-1][0] - stopped < 3.0 + 1.0
+    back = poll(port, SERVING, 10.0)
+    assert back[-1][1] == SERVING, f"no time after SIGCONT: {back[-3:]}"
+    assert ntp_status(booted)["served_stale"] >= 1

@@ -1,5 +1,6 @@
 """Bad input of every kind gets a clear error or is dropped: nothing raises unexpectedly."""
 
+import asyncio
 import json
 import tempfile
 from pathlib import Path
@@ -63,5 +64,9 @@ def test_console_sessions_take_any_bytes(chunks: list[bytes]) -> None:
     if not BENCH:
         BENCH.append(Bench(Path(tempfile.mkdtemp())))
     session = BENCH[0].login_session()
-    for chunk in chunks:
-        session.feed(chunk)
+
+    async def feed_all() -> None:
+        for chunk in chunks:
+            await session.feed(chunk)
+
+    asyncio.run(feed_all())

@@ -9,8 +9,8 @@ from firmware.admin.commands.interpreter import Call, Command, Reply
 from firmware.config import ConfigError
 from firmware.events import Severity
 
-COUNTER_NAMES = ("served", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
-                 "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+COUNTER_NAMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
+                 "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 RULE_FLAGS = ("deny", "require_auth", "query", "nokod", "noratelimit")
 
 
@@ -20,7 +20,8 @@ def ntp(call: Call) -> Reply:
         fields = call.controls.status().get("ntp", {})
         if not fields:
             return Reply("the NTP service is not running")
-        return Reply("\n".join(f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES))
+        lines = [f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES]
+        return Reply("\n".join([*lines, _snapshot(fields)]))
     if args[0] == "clients":
         return _clients(call)
     if args[0] == "keys":
@@ -28,6 +29,15 @@ def ntp(call: Call) -> Reply:
     if args[0] == "rules":
         return _rules(call, args[1:])
     return Reply("usage: ntp [stats | clients | keys list|add|remove | rules list|add|remove]")
+
+
+def _snapshot(fields: dict[str, Any]) -> str:
+    """What the workers serve from: stale means the appliance stopped publishing, and every
+    reply says LI 3, stratum 16, refid STAL until it publishes again."""
+    age = fields.get("snapshot_age_ms", 0)
+    if fields.get("snapshot_stale"):
+        return f"{'snapshot':<14} STALE, {age} ms old: answering unsynchronised (refid STAL)"
+    return f"{'snapshot':<14} fresh, {age} ms old"
 
 
 def _clients(call: Call) -> Reply:

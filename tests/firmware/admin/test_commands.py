@@ -108,3 +108,16 @@ def test_ntp_clients_from_the_service_status(bench: Bench) -> None:
     bench.status["ntp"] = {"clients": [["192.0.2.5", 12, 1_800_000_000 * 10**9]]}
     lines = bench.run("ntp clients").splitlines()
     assert lines[1].split() == ["192.0.2.5", "12", "2027-01-15", "08:00:00"]
+
+
+def test_ntp_stats_say_when_the_workers_serve_a_stale_snapshot(bench: Bench) -> None:
+    bench.status["ntp"] = {"served": 9, "served_stale": 0, "snapshot_age_ms": 12,
+                           "snapshot_stale": False}  # fmt: skip
+    lines = bench.run("ntp stats").splitlines()
+    assert lines[:2] == ["served         9", "served_stale   0"]
+    assert lines[-1] == "snapshot       fresh, 12 ms old"
+    bench.status["ntp"] = {"served": 9, "served_stale": 4, "snapshot_age_ms": 3100,
+                           "snapshot_stale": True}  # fmt: skip
+    lines = bench.run("ntp stats").splitlines()
+    assert lines[1] == "served_stale   4"
+    assert lines[-1].startswith("snapshot       STALE, 3100 ms old")

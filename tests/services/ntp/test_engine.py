@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from firmware.config import SERVICE_NAMES, parse_config
 from firmware.timing.sync_state import Leap, State, make_state
-from services.ntp.engine import Engine, finish
+from services.ntp.control import milliseconds
+from services.ntp.engine import STALE_NS, Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import decode_packet, ntp_to_ns
 from services.ntp.ratelimit import ClientTable
@@ -36,7 +37,7 @@ def engine(tmp_path: Path, ntp: dict[str, object] | None = None, state=LOCKED) -
     limit = section.ratelimit
     table = ClientTable(limit.interval, limit.burst, limit.leak, limit.clients, random.Random(1))
     made = Engine(section, ring.lookup, lambda: {"stratum": "1", "refid": "GPS"}, table)
-    made.update(state, NOW - 10**9)
+    made.update(state, NOW - 10**9, 0)
     return made
 
 
@@ -55,7 +56,7 @@ def test_mode_3_gets_a_mode_4_reply(tmp_path: Path) -> None:
     assert ntp_to_ns(reply.receive, NOW) == pytest.approx(NOW, abs=1)
     assert ntp_to_ns(reply.transmit, NOW) == pytest.approx(NOW + 20_000, abs=1)
     assert ntp_to_ns(reply.reference, NOW) == pytest.approx(NOW - 10**9, abs=1)
-    assert reply.root_dispersion == (250 << 16) // 10**9
+    assert reply.root_dispersion == 1, "250 ns rounds up to one unit of 15.26 us"
     assert len(data) == len(CHRONY_PLAIN)
 
 
@@ -70,6 +71,21 @@ def test_unsynchronised_is_li_3_and_stratum_0_on_the_wire(tmp_path: Path, state:
     (data,) = ask(engine(tmp_path, state=sync), CHRONY_PLAIN)
     reply = decode_packet(data)
     assert (reply.leap, reply.stratum, reply.reference) == (3, 0, 0)
+
+
+def test_a_stale_snapshot_is_served_as_an_alarm_until_a_fresh_one_comes(tmp_path: Path) -> None:
+    made = engine(tmp_path, {"rules": [{"network": "127.0.0.0/8", "query": True}]})
+    made.update(LOCKED, NOW - 10**9, STALE_NS + 1)
+    reply = decode_packet(ask(made, CHRONY_PLAIN)[0])
+    assert (reply.leap, reply.stratum, reply.refid, reply.reference) == (3, 0, b"STAL", 0)
+    assert reply.root_dispersion == 1, "the error bound still goes out"
+    (response,) = ask(made, readvar(), "127.0.0.1")
+    status = struct.unpack_from("!H", response, 4)[0]
+    assert status >> 14 == 3 and (status >> 8) & 0x3F == 0, "mode 6: alarm, no source"
+    made.update(LOCKED, NOW - 10**9, STALE_NS)  # at the limit: still fresh
+    reply = decode_packet(ask(made, CHRONY_PLAIN)[0])
+    assert (reply.leap, reply.stratum, reply.refid) == (0, 1, b"GPS\0")
+    assert (made.counters["served"], made.counters["served_stale"]) == (2, 1)
 
 
 def test_leap_indicator_follows_the_sync_state(tmp_path: Path) -> None:
@@ -179,6 +195,15 @@ def test_mode_6_readvar_only_for_query_networks(tmp_path: Path) -> None:
     assert status >> 14 == 0 and (status >> 8) & 0x3F == 4
     writevar = struct.pack("!BBHHHHH", (2 << 3) | 6, 9, 1, 0, 0, 0, 0)
     assert ask(made, writevar, "127.0.0.1") == []
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "shown"),
+    [(0, "0.000"), (-3, "0.000"), (1, "0.001"), (250, "0.001"), (1_000, "0.001"),
+     (1_001, "0.002"), (1_500_000, "1.500"), (12_345_678_901, "12345.679")],
+)  # fmt: skip
+def test_mode_6_rootdisp_is_never_shown_below_the_bound(nanoseconds: int, shown: str) -> None:
+    assert milliseconds(nanoseconds) == shown
 
 
 def test_mode_7_and_other_modes_are_never_answered(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, make_state
 from services.ntp import fast
-from services.ntp.engine import Engine
+from services.ntp.engine import STALE_NS, Engine
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import parse_keys
 from services.ntp.packet import decode_packet, ns_to_ntp
@@ -63,7 +63,10 @@ class Bench:
         return replies, list(rest)
 
 
-def make_bench(tmp_path: Path, ntp: dict[str, object], family: int = socket.AF_INET) -> Bench:
+def make_bench(
+    tmp_path: Path, ntp: dict[str, object], family: int = socket.AF_INET, age_ns: int = 0
+) -> Bench:
+    """A fast path and an engine set up alike, from a snapshot published `age_ns` ago."""
     keys = tmp_path / "ntp.keys"
     keys.write_text(CHRONY_KEYS)
     section: NtpSection = parse_config({"services": {"ntp": ntp}}, "t", SERVICE_NAMES).services.ntp
@@ -78,17 +81,37 @@ def make_bench(tmp_path: Path, ntp: dict[str, object], family: int = socket.AF_I
     table = ClientTable(limit.interval, limit.burst, limit.leak, limit.clients, random.Random(1))
     engine = Engine(section, ring.lookup, dict, table)
     now = time.time_ns()
-    engine.update(make_state(State.LOCKED, 250, Leap.NONE, Leap.NONE, 0.0, 0.0, now, 9), now)
-    path.set_template(engine.template, engine.leap)
+    state = make_state(State.LOCKED, 250, Leap.NONE, Leap.NONE, 0.0, 0.0, now, 9)
+    engine.update(state, now, age_ns)
+    path.set_template(*fast.template_settings(engine, time.monotonic_ns() - age_ns))
     servo = Servo(now, now, 0.0, 0.0, True)
     path.set_clock(*fast.clock_settings(servo, LeapSchedule(), True, now))
     return Bench(server, path, engine, server.getsockname()[1])
 
 
+UNLIMITED = {"rules": [{"network": "127.0.0.0/8", "ratelimit": False}]}
+# How old the snapshot is: LI, stratum on the wire, refid, whether counted as a stale answer.
+SNAPSHOTS = {
+    "fresh": (0, (0, 1, b"GPS\0", 0)),
+    "stale": (STALE_NS + SECOND, (3, 0, b"STAL", 1)),
+}
+
+
 @pytest.fixture
 def bench(tmp_path: Path) -> Iterator[Bench]:
-    made = make_bench(tmp_path, {"rules": [{"network": "127.0.0.0/8", "ratelimit": False}]})
+    made = make_bench(tmp_path, UNLIMITED)
     yield made
+    made.server.close()
+
+
+@pytest.fixture(params=list(SNAPSHOTS))
+def snapshot(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Bench, tuple[int, int, bytes, int]]]:
+    """Both executors given the same snapshot, fresh or stale, as the worker gives it."""
+    age, expected = SNAPSHOTS[request.param]
+    made = make_bench(tmp_path, UNLIMITED, age_ns=age)
+    yield made, expected
     made.server.close()
 
 
@@ -105,7 +128,10 @@ def signed(key_id: int, data: bytes | None = None) -> bytes:
     return data + struct.pack("!I", key_id) + KEYS[key_id].mac(data)
 
 
-def test_plain_request_is_answered_as_the_engine_would(bench: Bench) -> None:
+def test_plain_request_is_answered_as_the_engine_would(
+    snapshot: tuple[Bench, tuple[int, int, bytes, int]],
+) -> None:
+    bench, (leap, stratum, refid, stale) = snapshot
     before = time.time_ns()
     (reply,), rest = bench.ask(CHRONY_PLAIN)
     assert rest == []
@@ -113,9 +139,21 @@ def test_plain_request_is_answered_as_the_engine_would(bench: Bench) -> None:
     assert expected is not None and expected.header is not None
     assert reply[:32] == bytes(expected.header[:32])  # all but receive and transmit
     decoded = decode_packet(reply)
-    assert decoded.mode == 4 and decoded.stratum == 1 and decoded.refid == b"GPS\0"
+    assert (decoded.mode, decoded.leap, decoded.stratum, decoded.refid) == (4, leap, stratum, refid)
     assert ns_to_ntp(before) <= decoded.receive <= decoded.transmit <= ns_to_ntp(time.time_ns())
-    assert bench.path.counters()["served"] == 1
+    counters = bench.path.counters()
+    assert (counters["served"], counters["served_stale"]) == (1, stale)
+    assert bench.engine.counters["served_stale"] == stale
+
+
+def test_fast_path_goes_stale_by_its_own_clock(bench: Bench) -> None:
+    """Python's last refresh said fresh, but nothing came since: the C path must not keep
+    serving that template past the snapshot's age limit on its own."""
+    bench.path.set_template(*fast.template_settings(bench.engine, time.monotonic_ns() - STALE_NS))
+    (reply,), _ = bench.ask(CHRONY_PLAIN)
+    decoded = decode_packet(reply)
+    assert (decoded.leap, decoded.stratum, decoded.refid) == (3, 0, b"STAL")
+    assert decoded.reference == 0 and bench.path.counters()["served_stale"] == 1
 
 
 @pytest.mark.parametrize("key_id", [1, 2, 3])
@@ -257,7 +295,10 @@ def test_random_packets_never_raise_nor_amplify(bench: Bench, data: bytes) -> No
 
 @HYPOTHESIS
 @given(head=st.binary(min_size=48, max_size=48), key_id=st.sampled_from([0, 1, 2, 3]))
-def test_mode_3_answers_match_the_engine(bench: Bench, head: bytes, key_id: int) -> None:
+def test_mode_3_answers_match_the_engine(
+    snapshot: tuple[Bench, tuple[int, int, bytes, int]], head: bytes, key_id: int
+) -> None:
+    bench = snapshot[0]
     data = bytes([(head[0] & 0xF8) | 3]) + head[1:]
     if key_id:
         data = signed(key_id, data)

@@ -91,5 +91,30 @@ def test_timestamps_and_the_2036_era() -> None:
     stamp = ns_to_ntp(after_2036)
     assert stamp >> 32 == (2_100_000_000 + 2_208_988_800) % 2**32
     assert ntp_to_ns(stamp, after_2036 - 10**9) == after_2036
-    assert short_format(1_500_000_000) == 0x00018000
-    assert short_format(10**15) == 0xFFFFFFFF
+
+
+UNIT_NS = 1_000_000_000 / 65536  # one unit of NTP short format: 15258.789... ns
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "wire"),
+    [
+        (0, 0),
+        (-5, 0),  # no negative bound on the wire
+        (1, 1),  # the smallest bound is not lost
+        (250, 1),
+        (15_258, 1),  # just under one unit
+        (15_259, 2),  # just over one unit
+        (1_000_000_000, 0x0001_0000),  # exactly one second stays
+        (1_500_000_000, 0x0001_8000),  # exactly 1.5 s stays
+        (1_500_000_001, 0x0001_8001),
+        (65_535 * 1_000_000_000, 0xFFFF_0000),
+        (65_536 * 1_000_000_000 - 15_259, 0xFFFF_FFFF),  # rounds up to the largest value
+        (65_536 * 1_000_000_000 - 15_258, 0xFFFF_FFFF),  # would round past it: saturates
+        (65_536 * 1_000_000_000, 0xFFFF_FFFF),  # saturates
+        (10**15, 0xFFFF_FFFF),
+    ],
+)
+def test_short_format_rounds_an_error_bound_up(nanoseconds: int, wire: int) -> None:
+    assert short_format(nanoseconds) == wire
+    assert wire * UNIT_NS >= min(nanoseconds, 0xFFFF_FFFF * UNIT_NS), "never understated"

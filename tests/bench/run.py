@@ -2,7 +2,8 @@
 
 Prints replies per second and round-trip p50/p99 under load (plain, MD5 and AES-CMAC
 requests, one worker), server hold time (transmit minus receive) at idle, and the offset a
-real chronyd client measures against each server on loopback.
+real chronyd client measures against each server on loopback. Then the timing figures of
+tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import parse_keys  # noqa: E402
+from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import appliance_keys, chrony_keyfile, ntp_status  # noqa: E402
 from tests.scenarios.appliance import Booted, write_config  # noqa: E402
 from tests.tools import free_port  # noqa: E402
@@ -137,6 +139,7 @@ def main() -> int:
     finally:
         booted.stop(seconds=10)
     print(rows)
+    print(timing_figures())
     return 0
 
 

@@ -232,7 +232,22 @@ def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Cl
 
 
 def make_appliance(store: ConfigStore, context: Context) -> Appliance:
-    return Appliance(store, context, SERVICES, make_controls)
+    return Appliance(store, context, SERVICES, make_controls, {"sim": sim_truth})
+
+
+def _sim_receiver(appliance: Appliance) -> SimGpsReceiver | None:
+    service = appliance.service("gps")
+    receiver = service.receiver if isinstance(service, GpsService) else None
+    return receiver if isinstance(receiver, SimGpsReceiver) else None
+
+
+def sim_truth(appliance: Appliance) -> dict[str, object] | None:
+    """The `sim` section of the status: served time against the simulated world's truth."""
+    receiver = _sim_receiver(appliance)
+    if receiver is None:
+        return None
+    host = appliance.context.clock.now_ns()
+    return receiver.truth(host, appliance.context.served.to_served(host))
 
 
 def make_controls(appliance: Appliance, config: Config) -> Controls:
@@ -247,9 +262,8 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
         KeyRing(keys_path, []).add(key_id, TYPE_NAMES[kind], secret)
 
     def gps_inject(scenario: str) -> None:
-        service = appliance.service("gps")
-        receiver = service.receiver if isinstance(service, GpsService) else None
-        if not isinstance(receiver, SimGpsReceiver):
+        receiver = _sim_receiver(appliance)
+        if receiver is None:
             raise ValueError("faults can only be injected into the simulated receiver")
         receiver.inject(scenario)  # type: ignore[arg-type]
 

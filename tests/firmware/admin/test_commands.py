@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.firmware.admin.conftest import Bench
+from tests.firmware.admin.conftest import NOW, Bench
 
 
 def test_help_completion_and_errors(bench: Bench) -> None:
@@ -108,3 +108,15 @@ def test_ntp_clients_from_the_service_status(bench: Bench) -> None:
     bench.status["ntp"] = {"clients": [["192.0.2.5", 12, 1_800_000_000 * 10**9]]}
     lines = bench.run("ntp clients").splitlines()
     assert lines[1].split() == ["192.0.2.5", "12", "2027-01-15", "08:00:00"]
+
+
+def test_status_shows_the_simulated_worlds_truth_apart_from_the_services(bench: Bench) -> None:
+    bench.status["sim"] = {
+        "true_error_ns": -42, "true_utc_ns": NOW, "offset_ns": 2_500_000, "frequency_ppm": 5.0,
+    }  # fmt: skip
+    lines = bench.run("status").splitlines()
+    assert (
+        "sim         true error -42 ns (served minus the simulated world's UTC); "
+        "world offset 2500000 ns, +5.000000 ppm"
+    ) in lines
+    assert lines[-2:] == ["services", "  gps       running"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class Context:
     identity: Identity
     events: EventBus
     clock: Clock
-    """The host's realtime clock (the simulated receiver's truth)."""
+    """The host's realtime clock (with the sim GPS, true UTC is a model of its own)."""
     gps: GpsMonitor
     discipline: Discipline
     served: DisciplinedClock
@@ -70,6 +70,11 @@ class GpsService:
         return {**self.receiver.status(), **self.monitor.status()}
 
 
+# A section of the status that is no service's own, built from the running appliance;
+# None leaves it out.
+Report = Callable[["Appliance"], dict[str, object] | None]
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
@@ -88,18 +93,29 @@ class Appliance:
         context: Context,
         specs: tuple[ServiceSpec, ...],
         controls: Callable[[Appliance, Config], Controls],
+        reports: Mapping[str, Report] | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         self.store = store
         self.specs = specs
         self.available = frozenset(spec.name for spec in specs) & frozenset(SERVICE_NAMES)
         self.supervisor = Supervisor(context.events, backoff)
+        self.reports = dict(reports or {})
         self.context = replace(
-            context, status=self.supervisor.status, controls=lambda config: controls(self, config)
+            context, status=self.status, controls=lambda config: controls(self, config)
         )
         self.config = store.config
         self.stopping = asyncio.Event()
         self.pending: set[asyncio.Task[object]] = set()
+
+    def status(self) -> StatusTree:
+        """Every service's status, then the reports that are no service's own."""
+        tree = self.supervisor.status()
+        for name, report in self.reports.items():
+            section = report(self)
+            if section is not None:
+                tree[name] = section
+        return tree
 
     async def start(self) -> None:
         for spec in self.specs:

@@ -15,7 +15,7 @@ from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, Context, GpsService, ServiceSpec
 from firmware.config import SERVICE_NAMES, Config
 from firmware.config.audit import AuditLog
-from firmware.config.schema import ConsoleSection, Gps
+from firmware.config.schema import ConsoleSection
 from firmware.config.store import ConfigStore
 from firmware.control import ControlService
 from firmware.events import EventBus, EventLog
@@ -28,6 +28,7 @@ from firmware.service import Service
 from firmware.timing.clock import Clock, DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
+from firmware.timing.oscillators import PRESETS
 from firmware.timing.service import TimingService
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
@@ -47,13 +48,27 @@ from services.telnet.server import TelnetService
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 from sim.panel import SimDisplay, SimKeypad
+from sim.world import SimWorld
 
-GPS_BACKENDS: dict[str, Callable[[Gps, Clock], GpsReceiver]] = {
-    "sim": lambda gps, clock: SimGpsReceiver(gps.sim, clock),
-    "serial": lambda gps, clock: SerialNmeaReceiver(
-        gps.serial.url, gps.serial.baud, clock, LinuxPps(gps.serial.pps) if gps.serial.pps else None
+
+def sim_world(config: Config, host_ns: int) -> SimWorld:
+    """The simulated world's true UTC from [gps.sim], wandering as [timing] oscillator."""
+    sim = config.gps.sim
+    wander = PRESETS[config.timing.oscillator].wander_ppm_per_sqrt_s if sim.clock_wander else 0.0
+    return SimWorld(host_ns, sim.clock_offset_ns, sim.clock_ppm, wander, sim.seed)
+
+
+GPS_BACKENDS: dict[str, Callable[[Config, Clock], GpsReceiver]] = {
+    "sim": lambda c, clock: SimGpsReceiver(c.gps.sim, clock, sim_world(c, clock.now_ns())),
+    "serial": lambda c, clock: SerialNmeaReceiver(
+        c.gps.serial.url,
+        c.gps.serial.baud,
+        clock,
+        LinuxPps(c.gps.serial.pps) if c.gps.serial.pps else None,
     ),
-    "gpsd": lambda gps, clock: GpsdReceiver(gps.gpsd.host, gps.gpsd.port, gps.gpsd.device, clock),
+    "gpsd": lambda c, clock: GpsdReceiver(
+        c.gps.gpsd.host, c.gps.gpsd.port, c.gps.gpsd.device, clock
+    ),
 }
 
 
@@ -82,8 +97,14 @@ def _timing(config: Config, context: Context) -> Service:
 
 
 def _gps(config: Config, context: Context) -> Service:
-    receiver = GPS_BACKENDS[config.gps.backend](config.gps, context.clock)
+    receiver = GPS_BACKENDS[config.gps.backend](config, context.clock)
     return GpsService(receiver, context.gps)
+
+
+def _gps_settings(config: Config) -> object:
+    """What the receiver is built from: the simulated world's wander also needs the preset."""
+    sim = config.gps.backend == "sim" and config.gps.sim.clock_wander
+    return config.gps, config.timing.oscillator if sim else None
 
 
 CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
@@ -169,7 +190,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "syslog", lambda c: bool(c.syslog.targets), lambda c: (c.syslog, c.device), _syslog
     ),
     ServiceSpec("timing", lambda c: True, lambda c: c.timing, _timing),
-    ServiceSpec("gps", lambda c: True, lambda c: c.gps, _gps),
+    ServiceSpec("gps", lambda c: True, _gps_settings, _gps),
     ServiceSpec("ntp", lambda c: c.services.ntp.enabled, lambda c: c.services.ntp, _ntp),
     ServiceSpec(
         "daytime", lambda c: c.services.daytime.enabled, lambda c: c.services.daytime, _daytime
@@ -211,7 +232,22 @@ def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Cl
 
 
 def make_appliance(store: ConfigStore, context: Context) -> Appliance:
-    return Appliance(store, context, SERVICES, make_controls)
+    return Appliance(store, context, SERVICES, make_controls, {"sim": sim_truth})
+
+
+def _sim_receiver(appliance: Appliance) -> SimGpsReceiver | None:
+    service = appliance.service("gps")
+    receiver = service.receiver if isinstance(service, GpsService) else None
+    return receiver if isinstance(receiver, SimGpsReceiver) else None
+
+
+def sim_truth(appliance: Appliance) -> dict[str, object] | None:
+    """The `sim` section of the status: served time against the simulated world's truth."""
+    receiver = _sim_receiver(appliance)
+    if receiver is None:
+        return None
+    host = appliance.context.clock.now_ns()
+    return receiver.truth(host, appliance.context.served.to_served(host))
 
 
 def make_controls(appliance: Appliance, config: Config) -> Controls:
@@ -226,9 +262,8 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
         KeyRing(keys_path, []).add(key_id, TYPE_NAMES[kind], secret)
 
     def gps_inject(scenario: str) -> None:
-        service = appliance.service("gps")
-        receiver = service.receiver if isinstance(service, GpsService) else None
-        if not isinstance(receiver, SimGpsReceiver):
+        receiver = _sim_receiver(appliance)
+        if receiver is None:
             raise ValueError("faults can only be injected into the simulated receiver")
         receiver.inject(scenario)  # type: ignore[arg-type]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 StatusTree = dict[str, dict[str, object]]
+# Sections of the tree that are reports, not services.
+REPORTS = ("sim",)
 
 
 def _stamp(value: object) -> str:
@@ -33,8 +35,16 @@ def format_status(tree: StatusTree) -> str:
             f"gps         {gps.get('fix', '?')} fix, {gps.get('satellites_used', 0)} satellites "
             f"used of {gps.get('satellites_in_view', 0)}, antenna {gps.get('antenna', '?')}"
         )
+    sim = tree.get("sim")
+    if sim:
+        lines.append(
+            f"sim         true error {sim['true_error_ns']} ns (served minus the simulated "
+            f"world's UTC); world offset {sim['offset_ns']} ns, {sim['frequency_ppm']:+.6f} ppm"
+        )
     lines.append("services")
     for name, fields in tree.items():
+        if name in REPORTS:
+            continue
         state = fields.get("state", "?")
         error = f"  ({fields['last_error']})" if fields.get("last_error") else ""
         restarts = f", {fields['restarts']} restarts" if fields.get("restarts") else ""

@@ -220,6 +220,20 @@ class SimGps(Section):
     latitude: float = Field(48.1173, ge=-90, le=90, description="Antenna latitude, degrees.")
     longitude: float = Field(11.5167, ge=-180, le=180, description="Antenna longitude, degrees.")
     altitude: float = Field(545.4, ge=-500, le=10_000, description="Antenna altitude, metres.")
+    clock_offset_ns: int = Field(
+        0, ge=-10**12, le=10**12,
+        description="True UTC of the simulated world minus the host clock at start.",
+    )  # fmt: skip
+    clock_ppm: float = Field(
+        0.0, ge=-100, le=100, description="How fast true UTC gains on the host clock, in ppm."
+    )
+    clock_wander: bool = Field(
+        False,
+        description="True UTC's frequency also wanders as the [timing] oscillator's figures say.",
+    )
+    seed: int = Field(
+        1, ge=0, le=2**32 - 1, description="Seed of that wander, so a run can be repeated."
+    )
 
 
 class SerialGps(Section):

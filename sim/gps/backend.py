@@ -11,6 +11,7 @@ from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsSink, PpsEdge
 from sim.gps.device import SimGpsDevice
 from sim.gps.receiver import SimReceiver
+from sim.world import SimWorld
 
 
 class SimPps:
@@ -35,8 +36,10 @@ class SimPps:
 class SimGpsReceiver:
     name = "gps"
 
-    def __init__(self, settings: SimGps, clock: Clock) -> None:
-        self.device = SimGpsDevice(SimReceiver(settings, clock.now_ns()), clock, settings.link)
+    def __init__(self, settings: SimGps, clock: Clock, world: SimWorld | None = None) -> None:
+        self.world = world if world is not None else SimWorld(clock.now_ns())
+        receiver = SimReceiver(settings, self.world.true_ns(clock.now_ns()))
+        self.device = SimGpsDevice(receiver, clock, settings.link, self.world)
         self.clock = clock
         self.serial: SerialNmeaReceiver | None = None
 
@@ -67,6 +70,18 @@ class SimGpsReceiver:
         if self.serial is not None:
             await self.serial.stop()
         await self.device.stop()
+
+    def truth(self, host_ns: int, served_ns: int) -> dict[str, object]:
+        """How far served time (`served_ns`, read at the host time `host_ns`) is from the
+        UTC a perfect server would serve at that instant of the simulated world."""
+        true_ns = self.world.true_ns(host_ns)
+        utc_ns = self.device.receiver.utc_ns(true_ns)
+        return {
+            "true_error_ns": served_ns - utc_ns,
+            "true_utc_ns": utc_ns,
+            "offset_ns": true_ns - host_ns,
+            "frequency_ppm": self.world.frequency_ppm,
+        }
 
     def status(self) -> dict[str, object]:
         serial = self.serial.status() if self.serial else {}

@@ -14,17 +14,25 @@ from firmware.service import ServiceTasks
 from firmware.timing.clock import Clock
 from hal.gps.types import PpsEdge
 from sim.gps.receiver import SECOND, SimReceiver
+from sim.world import SimWorld
 
 # Real receivers finish the sentences of a second some tens of milliseconds after its PPS.
 NMEA_DELAY_NS = 60_000_000
 
 
 class SimGpsDevice:
-    """Writes each second's NMEA into a pty whose slave end any serial reader can open."""
+    """Writes each second's NMEA into a pty whose slave end any serial reader can open.
 
-    def __init__(self, receiver: SimReceiver, clock: Clock, link: str = "") -> None:
+    The receiver marks the seconds of the world's true UTC; `clock` is the host clock that
+    stamps its PPS edges. Without a world, true UTC is the host clock.
+    """
+
+    def __init__(
+        self, receiver: SimReceiver, clock: Clock, link: str = "", world: SimWorld | None = None
+    ) -> None:
         self.receiver = receiver
         self.clock = clock
+        self.world = world if world is not None else SimWorld(clock.now_ns())
         self.link = Path(link) if link else None
         self.path = ""
         self.master = -1
@@ -50,17 +58,25 @@ class SimGpsDevice:
         self.edges.append(callback)
 
     def inject(self, scenario: GpsScenario) -> None:
-        self.receiver.inject(scenario, self.clock.now_ns())
+        self.receiver.inject(scenario, self.true_now())
+
+    def true_now(self) -> int:
+        return self.world.true_ns(self.clock.now_ns())
 
     async def _run(self) -> None:
+        second = 0
         while True:
-            now = self.clock.now_ns()
-            second = now - now % SECOND + SECOND
-            await asyncio.sleep((second + NMEA_DELAY_NS - now) / SECOND)
+            now = self.true_now()
+            # Never the same second twice, should the host clock wake us a little early.
+            second = max(now - now % SECOND + SECOND, second + SECOND)
+            wake = self.world.host_ns(second + NMEA_DELAY_NS)
+            await asyncio.sleep((wake - self.clock.now_ns()) / SECOND)
+            self.true_now()  # moves the world's walk past this second's edge
             output = self.receiver.second(second)
             if output.pps_ns is not None:
                 self.sequence += 1
-                edge = PpsEdge(output.pps_ns, self.sequence)
+                # The host stamps the edge when true time reaches it.
+                edge = PpsEdge(self.world.host_ns(output.pps_ns), self.sequence)
                 for callback in self.edges:
                     callback(edge)
             self._write("".join(output.lines).encode("ascii"))

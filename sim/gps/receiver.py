@@ -1,8 +1,10 @@
 """The simulated receiver's behaviour, second by second, free of I/O and of real time.
 
-Its true time is the host clock; what it reports carries the configured errors and the
-current scenario's faults. `second(t)` says what the receiver does at the true second `t`:
-the host time of its PPS edge (or None) and the NMEA sentences of that second.
+It lives on true time (the simulated world's UTC, sim/world.py, counted without leaps);
+what it reports carries the configured errors and the current scenario's faults.
+`second(t)` says what the receiver does at the true second `t`: the true time of its PPS
+edge (or None) and the NMEA sentences of that second. `utc_ns(t)` is what a perfect server
+serves at the true instant `t`, given the leap second the receiver announces.
 """
 
 from __future__ import annotations
@@ -62,6 +64,17 @@ class SimReceiver:
         day = datetime.datetime.fromtimestamp(self.leap_ns // SECOND - 1, datetime.UTC)
         lines.append(sentences.leap_notice(self._leap_warning(true_ns), day.date()))
         return SecondOutput(self._pps(true_ns, fix), self._damage(lines), fix)
+
+    def utc_ns(self, true_ns: int) -> int:
+        """UTC a perfect server serves at true time `true_ns`: the truth served time is judged
+        by. An inserted second is served as 00:00:00.000 held for one second, then the
+        labels run a second behind true time; from a deleted 23:59:59 on, a second ahead."""
+        leap = self.leap_ns
+        if self.scenario == "leap_insert" and true_ns >= leap:
+            return leap if true_ns < leap + SECOND else true_ns - SECOND
+        if self.scenario == "leap_delete" and true_ns >= leap - SECOND:
+            return true_ns + SECOND
+        return true_ns
 
     def _signal(self, true_ns: int) -> tuple[bool, bool, Antenna, bool]:
         """(fix, time known, antenna state, satellites visible) for this second."""

@@ -2,7 +2,9 @@
 
 Prints replies per second and round-trip p50/p99 under load (plain, MD5 and AES-CMAC
 requests, one worker), server hold time (transmit minus receive) at idle, and the offset a
-real chronyd client measures against each server on loopback. Then the timing figures of
+real chronyd client measures against each server on loopback. Then, with an offset injected
+into the simulated world's true UTC, what chronyd measures against the appliance and how
+far served time is from true UTC at that moment; and the timing figures of
 tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is.
 """
 
@@ -26,13 +28,19 @@ sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import parse_keys  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
-from tests.interop.ntp_appliance import appliance_keys, chrony_keyfile, ntp_status  # noqa: E402
+from tests.interop.ntp_appliance import (  # noqa: E402
+    appliance_keys,
+    chrony_keyfile,
+    ntp_status,
+    status_tree,
+)
 from tests.scenarios.appliance import Booted, write_config  # noqa: E402
 from tests.tools import free_port  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "64"))
 POOL = 4096
+WORLD_OFFSET_NS = 2_500_000
 
 
 def build_loader(work: Path) -> Path:
@@ -110,6 +118,15 @@ def start_chronyd(work: Path, port: int, keyfile: Path) -> subprocess.Popen[byte
     return process
 
 
+def boot(work: Path, name: str, port: int, extra: str = "") -> Booted:
+    config = write_config(
+        work / f"{name}.toml",
+        f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n'
+        'workers = 1\n[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
+    )
+    return Booted(work / name, config)
+
+
 def main() -> int:
     for tool in ("chronyd", "gcc"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -119,12 +136,7 @@ def main() -> int:
     os.chmod(work, 0o755)
     loader = build_loader(work)
     ours_port, chrony_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
-    config = write_config(
-        work / "config.toml",
-        f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {ours_port}\nbind = ["127.0.0.1"]\n'
-        'workers = 1\n[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n',
-    )
-    booted = Booted(work / "data", config)
+    booted = boot(work, "data", ours_port)
     try:
         booted.wait_event("timing.locked", seconds=60)
         keys = appliance_keys(work / "data")
@@ -138,9 +150,31 @@ def main() -> int:
             chronyd.wait(timeout=10)
     finally:
         booted.stop(seconds=10)
+    rows += "\n" + measure_world(work, keyfile)
     print(rows)
     print(timing_figures())
     return 0
+
+
+def measure_world(work: Path, keyfile: Path) -> str:
+    """chronyd against an appliance whose simulated world runs 2.5 ms ahead of the host."""
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot(work, "world", port, f"[gps.sim]\nclock_offset_ns = {WORLD_OFFSET_NS}\n")
+    try:
+        booted.wait_event("timing.locked", seconds=60)
+        measured = chronyd_offset(port, keyfile)
+        tree = status_tree(booted)
+    finally:
+        booted.stop(seconds=10)
+    sim, timing = tree["sim"], tree["timing"]
+    return "\n".join(
+        [
+            f"{'world offset injected (us)':28}{WORLD_OFFSET_NS / 1e3:>+14.1f}",
+            f"{'  offset seen by chronyd (us)':28}{_us(measured):>14}",
+            f"{'  served - true UTC (ns)':28}{sim['true_error_ns']:>14}"
+            f"  (estimated error {timing['est_error_ns']} ns, {timing['sync_state']})",
+        ]
+    )
 
 
 def measure(work: Path, loader: Path, ours: int, chrony: int,

@@ -29,10 +29,16 @@ def boot_locked(directory: Path, config_text: str) -> Booted:
     return booted
 
 
+def status_tree(booted: Booted) -> dict[str, Any]:
+    """`timeserver status --json` of the booted appliance."""
+    raw = timeserver("status", "--data-dir", str(booted.data_dir), "--json")
+    assert raw.returncode == 0, raw.stderr
+    return json.loads(raw.stdout)  # type: ignore[no-any-return]
+
+
 def ntp_status(booted: Booted) -> dict[str, Any]:
     """The NTP service's part of `timeserver status --json`."""
-    tree = json.loads(timeserver("status", "--data-dir", str(booted.data_dir), "--json").stdout)
-    return tree["ntp"]  # type: ignore[no-any-return]
+    return status_tree(booted)["ntp"]  # type: ignore[no-any-return]
 
 
 def appliance_keys(data_dir: Path) -> dict[str, tuple[int, str]]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.firmware.admin.conftest import Bench
+from tests.firmware.admin.conftest import NOW, Bench
 
 
 def test_help_completion_and_errors(bench: Bench) -> None:
@@ -121,3 +121,15 @@ def test_ntp_stats_say_when_the_workers_serve_a_stale_snapshot(bench: Bench) -> 
     lines = bench.run("ntp stats").splitlines()
     assert lines[1] == "served_stale   4"
     assert lines[-1].startswith("snapshot       STALE, 3100 ms old")
+
+
+def test_status_shows_the_simulated_worlds_truth_apart_from_the_services(bench: Bench) -> None:
+    bench.status["sim"] = {
+        "true_error_ns": -42, "true_utc_ns": NOW, "offset_ns": 2_500_000, "frequency_ppm": 5.0,
+    }  # fmt: skip
+    lines = bench.run("status").splitlines()
+    assert (
+        "sim         true error -42 ns (served minus the simulated world's UTC); "
+        "world offset 2500000 ns, +5.000000 ppm"
+    ) in lines
+    assert lines[-2:] == ["services", "  gps       running"]

@@ -4,12 +4,16 @@ the same NMEA code that reads a real receiver."""
 import datetime
 import statistics
 
+import pytest
+
 from firmware.config.schema import GpsScenario, SimGps
 from hal.gps.nmea import EpochAssembler
 from hal.gps.types import Antenna, FixMode, LeapWarning, TimeSample
 from sim.gps.receiver import SECOND, SimReceiver
 
 START = int(datetime.datetime(2026, 11, 30, 23, 59, 0, tzinfo=datetime.UTC).timestamp()) * SECOND
+LEAP = START + 60 * SECOND  # the end of November, where a leap second goes
+MS = 1_000_000
 
 
 def run(
@@ -109,3 +113,42 @@ def test_pps_jitter_and_missing_pulses() -> None:
 def test_configured_phase_error() -> None:
     _, edges, _ = run(receiver("locked", phase_error_ns=250_000, pps_jitter_ns=0), 3)
     assert edges == [START + n * SECOND + 250_000 for n in range(3)]
+
+
+# (scenario, true time from the leap in ms, UTC a perfect server serves then, from the leap)
+TRUTH = [
+    ("locked", -1, -1),
+    ("locked", 1500, 1500),
+    ("week_rollover", 500, 500),
+    ("leap_insert", -1, -1),
+    ("leap_insert", 0, 0),
+    ("leap_insert", 999, 0),
+    ("leap_insert", 1000, 0),
+    ("leap_insert", 1001, 1),
+    ("leap_insert", 10_000, 9_000),
+    ("leap_delete", -1001, -1001),
+    ("leap_delete", -1000, 0),
+    ("leap_delete", -1, 999),
+    ("leap_delete", 10_000, 11_000),
+]
+
+
+@pytest.mark.parametrize(("scenario", "true_ms", "served_ms"), TRUTH)
+def test_truth_holds_an_inserted_second_and_skips_a_deleted_one(
+    scenario: GpsScenario, true_ms: int, served_ms: int
+) -> None:
+    assert receiver(scenario).utc_ns(LEAP + true_ms * MS) == LEAP + served_ms * MS
+
+
+@pytest.mark.parametrize("scenario", ["locked", "leap_insert", "leap_delete"])
+def test_truth_at_each_second_is_the_receivers_own_label(scenario: GpsScenario) -> None:
+    sim = receiver(scenario, pps_jitter_ns=0)
+    samples, _, _ = run(sim, 63)
+    assert [sim.utc_ns(s.received_ns) for s in samples] == [s.utc_ns for s in samples]
+
+
+def test_truth_follows_a_leap_injected_later() -> None:
+    sim = receiver("locked")
+    assert sim.utc_ns(LEAP + 5 * SECOND) == LEAP + 5 * SECOND
+    sim.inject("leap_delete", START + 10 * SECOND)
+    assert sim.utc_ns(LEAP + 5 * SECOND) == LEAP + 6 * SECOND

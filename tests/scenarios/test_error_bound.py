@@ -11,7 +11,7 @@ from firmware.timing.oscillators import PRESETS
 from tests.scenarios.timing_plans import OUTAGES, SCENARIOS, Plan, run_plan
 
 # CI runs a fixed sample so that a landing never hangs on luck; set TIMING_EXAMPLES to search
-# further (the sweep behind the README's figure ran thousands).
+# further with fresh random examples (`make bench` draws 100 more plans of its own).
 EXAMPLES = int(os.environ.get("TIMING_EXAMPLES", "40"))
 
 plans = st.builds(

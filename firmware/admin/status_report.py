@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from firmware.timing.sync_state import error_text
+
 StatusTree = dict[str, dict[str, object]]
 # Sections of the tree that are reports, not services.
 REPORTS = ("sim",)
@@ -23,7 +25,7 @@ def format_status(tree: StatusTree) -> str:
         lines += [
             f"state       {timing['sync_state']} (stratum {timing['stratum']}, "
             f"leap indicator {timing['leap_indicator']}, refid {timing['refid']})",
-            f"error       estimated {timing['est_error_ns']} ns",
+            f"error       estimated {error_text(timing['est_error_ns'])}",
             f"frequency   {timing['frequency_ppm']:+} ppm correction",
             f"holdover    {timing['holdover_s']} s",
             f"leap        {timing['leap_pending']} pending",

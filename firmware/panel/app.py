@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from firmware.panel.lock import KeypadLock
+from firmware.timing.sync_state import error_text
 from hal.panel import Key
 
 StatusSource = Callable[[], dict[str, dict[str, object]]]
@@ -137,7 +138,7 @@ class PanelApp:
              f"LI {timing.get('leap_indicator', 3)} keypad {lock}"],
             [f"GPS {fix}", f"Sats {gps.get('satellites_used', 0)} used"
              f" {gps.get('satellites_in_view', 0)} seen", f"Antenna {gps.get('antenna', '?')}",
-             f"Error {timing.get('est_error_ns', '?')} ns"],
+             f"Error {error_text(timing.get('est_error_ns'))}"],
             ["IP address", *(self.addresses() or ["no address"])],
         ]  # fmt: skip
         return [

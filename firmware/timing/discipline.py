@@ -24,7 +24,7 @@ from firmware.timing.holdover import (
 from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.oscillators import PRESETS
 from firmware.timing.servo import FREQUENCY_MEMORY_S, MAX_RATE, Servo
-from firmware.timing.sync_state import Leap, State, SyncState, make_state
+from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState, make_state
 from hal.gps.types import LeapWarning, PpsEdge, TimeSample
 
 ROLLOVER_NS = 1024 * 7 * 86400 * SECOND
@@ -90,7 +90,8 @@ class Discipline:
             self.counters.unpaired += 1
             return
         self.counters.pairs += 1
-        self._measure(edge.host_ns, self.leaps.to_continuous(utc, sample.leap_second))
+        now = max(sample.completed_ns, sample.received_ns)
+        self._measure(edge.host_ns, self.leaps.to_continuous(utc, sample.leap_second), now)
 
     def _edge_for(self, received_ns: int) -> PpsEdge | None:
         """The PPS that began the second the NMEA describes: the last edge before it came."""
@@ -116,7 +117,8 @@ class Discipline:
 
     # -- the loop -----------------------------------------------------------------------
 
-    def _measure(self, host_ns: int, reference_ns: int) -> None:
+    def _measure(self, host_ns: int, reference_ns: int, now_ns: int) -> None:
+        """`reference_ns` is the time the PPS edge at `host_ns` marked; learned at `now_ns`."""
         servo = self.servo
         if not servo.started:
             self._step(host_ns, reference_ns, "start-up")
@@ -138,27 +140,35 @@ class Discipline:
                 return
             servo.forget()  # the reference moved: slew to it, but it says nothing of frequency
         self.rejected_run = 0
-        self._accept(host_ns, offset)
+        self._accept(host_ns, offset, now_ns)
         self.good_run = self.good_run + 1 if abs(offset) <= self.settings.lock_threshold_ns else 0
         if self.state is not State.LOCKED and self.good_run >= self.settings.lock_samples:
             self._enter(State.LOCKED, f"locked to GPS ({self.satellites_used} satellites)")
 
-    def _accept(self, host_ns: int, offset: float) -> None:
+    def _accept(self, host_ns: int, offset: float, now_ns: int) -> None:
         """A measurement: steer, learn the noise, and restart the error bound from it."""
         servo = self.servo
-        if self.measured_host is not None and servo.last is None:
-            # Back after a gap: the frequency may have wandered all the while.
-            gap = (host_ns - self.measured_host) / SECOND
+        gap_ns = host_ns - (self.measured_host or host_ns)
+        if servo.last is None or gap_ns > self.settings.loss_seconds * SECOND:
+            # Back after a gap or a jump: the frequency may have wandered all the while, and
+            # the receiver may not be as quiet as it was.
+            gap = max(0, gap_ns) / SECOND
             self.frequency_doubt += frequency_drift(self.spec, gap)
+            self.noise.doubt()
         learning = servo.learning
-        residual = servo.update(host_ns, offset)
+        residual, offset_now = servo.update(host_ns, offset, now_ns)
         if residual is not None:
             self.frequency_doubt *= 1 - servo.weight()
             if not learning:  # the first residual after a step is the old frequency's error
                 self.noise.add(residual)
-        self.measured_host = host_ns
-        self.error_at_measure_ns = abs(offset) + 3 * self._noise_ns() + RECEIVER_FLOOR_NS
         self.frequency_error = self._frequency_uncertainty()
+        # The bound restarts when the correction takes effect, from the offset carried
+        # forward to then with the new frequency, as uncertain as that frequency.
+        self.measured_host = servo.base_host
+        carried = self.frequency_error * (servo.base_host - host_ns)
+        self.error_at_measure_ns = (
+            abs(offset_now) + carried + 3 * self._noise_ns() + RECEIVER_FLOOR_NS
+        )
 
     def _noise_ns(self) -> float:
         """RMS noise of one offset: residuals are differences of two, hence the sqrt(2)."""
@@ -175,6 +185,7 @@ class Discipline:
     def _step(self, host_ns: int, reference_ns: int, why: str) -> None:
         before = self.servo.served(host_ns) if self.servo.started else host_ns
         self.servo.step(host_ns, reference_ns)
+        self.noise.doubt()
         self.measured_host = host_ns
         self.error_at_measure_ns = 3 * self._noise_ns() + RECEIVER_FLOOR_NS
         self.frequency_error = MAX_RATE
@@ -194,8 +205,9 @@ class Discipline:
         stale = self.measured_host is None or host_ns - self.measured_host > (
             self.settings.loss_seconds * SECOND
         )
+        if stale:
+            self.servo.forget()
         if self.state is State.LOCKED and stale:
-            self.servo.slew_only(host_ns)
             self.good_run = 0
             self._enter(State.HOLDOVER, "GPS reference lost; in holdover", Severity.WARNING)
         if self.state is State.HOLDOVER and self.est_error_ns(host_ns) > (
@@ -219,7 +231,7 @@ class Discipline:
         """A bound on |served - true UTC|: the error at the last measurement, grown since by
         the frequency uncertainty and the oscillator's aging and wander (holdover.py)."""
         if not self.servo.started or self.measured_host is None:
-            return SECOND
+            return UNKNOWN_ERROR_NS  # the host clock's, which nothing has measured
         seconds = (host_ns - self.measured_host) / SECOND
         return holdover_bound_ns(self.spec, seconds, self.error_at_measure_ns, self.frequency_error)
 

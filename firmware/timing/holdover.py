@@ -10,8 +10,9 @@ from firmware.timing.servo import FREQUENCY_MEMORY_S
 
 RECEIVER_FLOOR_NS = 50  # a timing receiver's PPS is good to 20-50 ns
 SIGMAS = 4.0
-NOISE_PRIOR_NS = 1_000.0
-"""Residual noise assumed until measured: a bound must not start out optimistic."""
+NOISE_PRIOR_NS = 10_000.0
+"""Residual noise assumed until measured (at start, after a gap or a jump): a bound must not
+start out optimistic, and below the 15 us unit of NTP's root dispersion it costs nothing."""
 NOISE_PRIOR_WEIGHT = 2
 NOISE_AVERAGING = 0.05
 
@@ -22,6 +23,11 @@ class NoiseEstimate:
 
     variance: float = NOISE_PRIOR_NS**2
     count: int = 0
+
+    def doubt(self) -> None:
+        """Measure again, as from the start: the noise may not be what it was."""
+        self.variance = max(self.variance, NOISE_PRIOR_NS**2)
+        self.count = 0
 
     def add(self, residual_ns: float) -> None:
         self.count += 1

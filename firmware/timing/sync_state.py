@@ -16,6 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 
+UNKNOWN_ERROR_NS = 1 << 62
+"""The estimated error before anything was measured: unbounded, shown as unknown."""
+
+
+def error_text(est_error_ns: object) -> str:
+    """An estimated error as consoles show it."""
+    if not isinstance(est_error_ns, int) or est_error_ns >= UNKNOWN_ERROR_NS:
+        return "unknown"
+    return f"{est_error_ns} ns"
+
 
 class State(Enum):
     FREERUN = "FREERUN"

@@ -101,6 +101,7 @@ class GpsdReports:
             antenna=Antenna.UNKNOWN,
             leap=LeapWarning.NONE,
             position=position,
+            completed_ns=received_ns,
         )
 
 

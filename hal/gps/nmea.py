@@ -270,7 +270,7 @@ class EpochAssembler:
         return TimeSample(
             utc_ns, epoch.received_ns or received_ns, fix, epoch.quality, used, satellites,
             self.antenna, self.leap, position if fix > FixMode.NONE else None,
-            leap_second=tod is not None and tod[2] == 60,
+            leap_second=tod is not None and tod[2] == 60, completed_ns=received_ns,
         )  # fmt: skip
 
     @staticmethod

@@ -63,6 +63,9 @@ class TimeSample:
     position: Position | None
     leap_second: bool = False
     """The receiver labelled this second 23:59:60, so utc_ns repeats the next second's."""
+    completed_ns: int = 0
+    """Host realtime when the report was complete (0: at received_ns): a correction learned
+    from it applies from then on, never to served time already gone by."""
 
     @property
     def valid(self) -> bool:

@@ -71,7 +71,8 @@ def clock_settings(
         continuous = servo.served(host_ns)
         steady = leaps.steady(continuous)
         offset, until = steady if steady is not None else (0, continuous)
-    return (servo.base_host, servo.base_served, servo.rate, servo.started, trusted, offset,
+    line = servo.linear(host_ns)  # the C side extrapolates one straight line until the next
+    return (line.base_host, line.base_served, line.rate, servo.started, trusted, offset,
             until - MARGIN_NS)  # fmt: skip
 
 

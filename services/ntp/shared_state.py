@@ -24,7 +24,8 @@ from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from services.ntp.engine import COUNTERS
 
 SEQUENCE = struct.Struct("=Q")
-CLOCK = struct.Struct("=qqdBBB")  # base host, base served, rate, started, trusted, smear
+# base host, base served, rate, started, trusted, smear, frequency, slew end (0: none)
+CLOCK = struct.Struct("=qqdBBBdq")
 LEAP = struct.Struct("=qbq")  # utc_at, sign, continuous_at
 MAX_LEAPS = 4
 # state, stratum, leap, refid, dispersion, error, frequency, reference, pending, published
@@ -106,7 +107,7 @@ class SharedState:
         SEQUENCE.pack_into(memory, 0, sequence + 1)
         CLOCK.pack_into(
             memory, CLOCK_AT, servo.base_host, servo.base_served, servo.rate,
-            servo.started, view.trusted(), view.leaps.smear,
+            servo.started, view.trusted(), view.leaps.smear, servo.frequency, servo.slew_end or 0,
         )  # fmt: skip
         for index, event in enumerate(events):
             LEAP.pack_into(
@@ -187,13 +188,14 @@ class SharedState:
 
 
 def _snapshot(
-    clock: tuple[int, int, float, int, int, int],
+    clock: tuple[int, int, float, int, int, int, float, int],
     events: list[tuple[int, int, int]],
     sync: tuple[int, int, int, bytes, int, int, float, int, int, int],
 ) -> Snapshot:
-    base_host, base_served, rate, started, trusted, smear = clock
+    base_host, base_served, rate, started, trusted, smear, servo_frequency, slew_end = clock
     state, _, leap, _, dispersion, error, frequency, reference, pending, published = sync
-    servo = Servo(base_host, base_served, rate, rate, bool(started))
+    servo = Servo(base_host, base_served, rate, servo_frequency, bool(started))
+    servo.slew_end = slew_end or None
     leaps = LeapSchedule(bool(smear), [LeapEvent(*event) for event in events])
     announced = make_state(STATES[state], error, Leap(leap), Leap(pending), frequency, 0.0, None, 0)
     # The bound as published, which may exceed the estimated error it is made from.

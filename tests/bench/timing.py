@@ -9,6 +9,7 @@ import statistics
 
 from firmware.timing.oscillators import PRESETS
 from firmware.timing.sync_state import State
+from tests.scenarios.timing_bench import EVERY_PART
 from tests.scenarios.timing_plans import HOUR, MINUTE, OUTAGES, SCENARIOS, Plan, bench_for, run_plan
 
 PLANS = int(os.environ.get("BENCH_TIMING_PLANS", "100"))
@@ -20,7 +21,7 @@ def random_plan(rng: random.Random) -> Plan:
     outage = rng.choice([*OUTAGES, rng.randint(10, 86400)])
     return Plan(
         rng.choice(sorted(SCENARIOS)), rng.choice(sorted(PRESETS)), outage,
-        rng.randrange(2**32), rng.randint(-50_000_000, 50_000_000), rng.uniform(-10.0, 10.0),
+        rng.randrange(2**32), rng.randint(-50_000_000, 50_000_000), rng.uniform(-100.0, 100.0),
     )  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def bound_tightness(plans: int) -> tuple[float, int, Plan | None]:
     lowest, broken, where = float("inf"), 0, None
     for _ in range(plans):
         plan = random_plan(rng)
-        for probe in run_plan(plan):
+        for probe in run_plan(plan, bench_for(plan, EVERY_PART)):
             error = abs(probe.error_ns)
             if error > probe.state.est_error_ns:
                 broken += 1

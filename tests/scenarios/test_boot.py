@@ -249,10 +249,12 @@ def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> Non
     raw = timeserver("status", "--data-dir", str(tmp_path / "data"), "--json")
     tree = json.loads(raw.stdout)
     assert tree["timing"]["state"] == "running" and tree["timing"]["sync_state"] == "LOCKED"
-    assert abs(tree["timing"]["est_error_ns"]) < 10_000
+    # Just locked, the PPS noise is not learned yet: the bound is cautious, below NTP's unit.
+    assert tree["timing"]["est_error_ns"] < 15_000
     # The default simulated world is the host clock; served time is judged against it.
     assert any(line.startswith("sim         true error ") for line in lines)
-    assert tree["sim"]["offset_ns"] == 0 and abs(tree["sim"]["true_error_ns"]) < 10_000
+    assert tree["sim"]["offset_ns"] == 0
+    assert abs(tree["sim"]["true_error_ns"]) <= tree["timing"]["est_error_ns"]
     assert booted.stop()[0] == 0
     gone = timeserver("status", "--data-dir", str(tmp_path / "data"))
     assert gone.returncode == 2 and "no running appliance" in gone.stderr

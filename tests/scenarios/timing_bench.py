@@ -16,6 +16,10 @@ from sim.oscillator import Oscillator
 
 NMEA_DELAY = 60_000_000
 PROBE = SECOND // 2
+PROBES_IN_A_SECOND = (SECOND // 2,)
+"""Where in each second served time is probed by default; the property probes more points:
+just before the NMEA, just after it (the correction is freshest), half-way, at the end."""
+EVERY_PART = (30_000_000, 70_000_000, SECOND // 2, 990_000_000)
 
 
 @dataclass
@@ -36,8 +40,9 @@ class Probe:
 
 class TimingBench:
     def __init__(
-        self, start_ns: int, timing: Timing, gps: SimGps, oscillator: Oscillator, seed: int = 1
-    ) -> None:
+        self, start_ns: int, timing: Timing, gps: SimGps, oscillator: Oscillator, seed: int = 1,
+        probes: tuple[int, ...] = PROBES_IN_A_SECOND,
+    ) -> None:  # fmt: skip
         self.true = SteppedClock(start_ns)
         self.events: list[Event] = []
         bus = EventBus(self.true)
@@ -48,25 +53,36 @@ class TimingBench:
         self.assembler = EpochAssembler()
         self.second = start_ns - start_ns % SECOND
         self.sequence = 0
+        self.probes = probes
 
     def inject(self, scenario: GpsScenario) -> None:
         self.receiver.inject(scenario, self.second)
 
     def run(self, seconds: int) -> Iterator[Probe]:
-        """Each receiver second: PPS, then NMEA, then a probe of served time half-way."""
+        """Each receiver second: the PPS, the NMEA and the probes of served time, in the
+        order they happen (the PPS may come early or late by its jitter)."""
         for _ in range(seconds):
             output = self.receiver.second(self.second)
+            moments: list[tuple[int, str]] = [(self.second + NMEA_DELAY, "nmea")]
+            moments += [(self.second + part, "probe") for part in self.probes]
             if output.pps_ns is not None:
-                self.sequence += 1
-                host = self.oscillator.local_at(output.pps_ns)
-                self.discipline.pps_edge(PpsEdge(host, self.sequence))
-            arrival = self.oscillator.local_at(self.second + NMEA_DELAY)
-            for line in output.lines:
-                sample = self.assembler.feed(line, arrival)
-                if sample is not None:
-                    self.discipline.time_sample(sample)
-            yield self._probe(self.second + PROBE)
+                moments.append((output.pps_ns, "pps"))
+            for moment, kind in sorted(moments):
+                if kind == "pps":
+                    self.sequence += 1
+                    host = self.oscillator.local_at(moment)
+                    self.discipline.pps_edge(PpsEdge(host, self.sequence))
+                elif kind == "nmea":
+                    self._sentences(output.lines, self.oscillator.local_at(moment))
+                else:
+                    yield self._probe(moment)
             self.second += SECOND
+
+    def _sentences(self, lines: list[str], arrival: int) -> None:
+        for line in lines:
+            sample = self.assembler.feed(line, arrival)
+            if sample is not None:
+                self.discipline.time_sample(sample)
 
     def coast(self, seconds: int, every: int = 10) -> Iterator[Probe]:
         """An outage fast-forwarded: the receiver is silent (no PPS, no sentences) and the

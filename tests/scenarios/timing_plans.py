@@ -11,7 +11,7 @@ from firmware.config.schema import GpsScenario, SimGps, Timing
 from firmware.timing.oscillators import PRESETS
 from sim.gps.receiver import SECOND
 from sim.oscillator import Oscillator
-from tests.scenarios.timing_bench import Probe, TimingBench
+from tests.scenarios.timing_bench import PROBES_IN_A_SECOND, Probe, TimingBench
 
 MINUTE = 60
 HOUR = 3600
@@ -38,6 +38,14 @@ SCENARIOS: dict[str, tuple[tuple[str, object], ...]] = {
     "satellites_lost": (
         ("run", 10 * MINUTE), ("inject", "satellites_lost"), ("outage", 0),
         ("inject", "signal_regained"), ("run", 15 * MINUTE),
+    ),
+    "early_outage": (("run", 3), ("outage", 0), ("inject", "locked"), ("run", 15 * MINUTE)),
+    "brief_return": (
+        ("run", 15 * MINUTE), ("outage", 0), ("inject", "locked"), ("run", 3), ("outage", 0),
+        ("inject", "locked"), ("run", 15 * MINUTE),
+    ),
+    "noisy_return": (
+        ("run", 10 * MINUTE), ("outage", 0), ("inject", "pps_jitter"), ("run", 15 * MINUTE),
     ),
     "pps_jitter": (("run", 20 * MINUTE),),
     "missing_pulses": (("run", 20 * MINUTE),),
@@ -69,7 +77,7 @@ class Plan:
     """The host oscillator's frequency error; None takes the preset's typical one."""
 
 
-def bench_for(plan: Plan) -> TimingBench:
+def bench_for(plan: Plan, probes: tuple[int, ...] = PROBES_IN_A_SECOND) -> TimingBench:
     start = BEFORE_LEAP * SECOND if plan.scenario.startswith("leap_") else START
     gps = SimGps(
         scenario=STARTING_SCENARIO.get(plan.scenario, "locked"),
@@ -80,11 +88,11 @@ def bench_for(plan: Plan) -> TimingBench:
         frequency_ppm=plan.frequency_ppm, seed=plan.seed,
     )  # fmt: skip
     timing = Timing(oscillator=plan.preset)  # type: ignore[arg-type]
-    return TimingBench(start, timing, gps, oscillator, seed=plan.seed)
+    return TimingBench(start, timing, gps, oscillator, plan.seed, probes)
 
 
 def run_plan(plan: Plan, bench: TimingBench | None = None) -> Iterator[Probe]:
-    """Every probe of the plan, in order."""
+    """Every probe of the plan, in order (the bench's probes: by default one a second)."""
     bench = bench or bench_for(plan)
     for action, argument in SCENARIOS[plan.scenario]:
         if action == "run":

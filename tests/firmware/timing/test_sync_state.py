@@ -2,7 +2,7 @@
 
 import pytest
 
-from firmware.timing.sync_state import Leap, State, make_state
+from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, error_text, make_state
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,11 @@ def test_mapping(state: State, stratum: int, leap: Leap, refid: str, clock_class
     )  # fmt: skip
     assert sync.root_dispersion_ns == sync.est_error_ns == 1234
     assert sync.leap_pending is Leap.INSERT
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(120, "120 ns"), (0, "0 ns"), (UNKNOWN_ERROR_NS, "unknown"), (None, "unknown")],
+)
+def test_consoles_show_an_unmeasured_error_as_unknown(value: object, shown: str) -> None:
+    assert error_text(value) == shown

@@ -26,6 +26,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy firmware hal services sim
+	$(BIN)/lint-imports
 
 pytest: venv
 	$(BIN)/pytest -q

@@ -11,16 +11,18 @@ from pathlib import Path
 
 from firmware.admin.controls import Controls
 from firmware.admin.guard import LoginGuard
-from firmware.admin.status_report import StatusTree
-from firmware.config import SERVICE_NAMES, Config, ConfigError
-from firmware.config.store import ConfigStore
-from firmware.events import EventBus, Severity
+from firmware.base.config import SERVICE_NAMES, Config, ConfigError
+from firmware.base.config.store import ConfigStore
+from firmware.base.events import EventBus, Severity
+from firmware.base.service import Service, StartError
+from firmware.base.status import StatusTree
 from firmware.identity import Identity
-from firmware.service import Service
 from firmware.supervisor import Backoff, Supervisor
-from firmware.timing.clock import Clock, DisciplinedClock
+from firmware.timing.clock import DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
+from hal.clock import Clock
+from hal.errors import DeviceError
 from hal.gps.types import GpsReceiver
 
 ERASED_ON_RESET = ("config.toml", "users.json", "keypad.json", "serial", "ssh_host_ed25519_key",
@@ -58,7 +60,10 @@ class GpsService:
         self.monitor = monitor
 
     async def start(self) -> None:
-        await self.receiver.start(self.monitor)
+        try:
+            await self.receiver.start(self.monitor)
+        except DeviceError as exc:
+            raise StartError(str(exc)) from exc
 
     async def stop(self) -> None:
         await self.receiver.stop()

@@ -13,29 +13,30 @@ from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, Context, GpsService, ServiceSpec
-from firmware.config import SERVICE_NAMES, Config
-from firmware.config.audit import AuditLog
-from firmware.config.schema import ConsoleSection
-from firmware.config.store import ConfigStore
+from firmware.base.config import SERVICE_NAMES, Config
+from firmware.base.config.audit import AuditLog
+from firmware.base.config.schema import ConsoleSection, SimGps
+from firmware.base.config.store import ConfigStore
+from firmware.base.events import EventBus, EventLog
+from firmware.base.service import Service
 from firmware.control import ControlService
-from firmware.events import EventBus, EventLog
 from firmware.identity import Identity
 from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock
 from firmware.panel.service import PanelService
 from firmware.panel.settings import panel_settings
-from firmware.service import Service
-from firmware.timing.clock import Clock, DisciplinedClock
+from firmware.timing.clock import DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
-from firmware.timing.oscillators import PRESETS
 from firmware.timing.service import TimingService
+from hal.clock import Clock
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
 from hal.gps.pps import LinuxPps
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
+from hal.oscillator import PRESETS
 from hal.panel import Key
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import TYPE_NAMES
@@ -47,6 +48,7 @@ from services.syslog.forwarder import SyslogForwarder
 from services.telnet.server import TelnetService
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
+from sim.gps.receiver import ReceiverSettings
 from sim.panel import SimDisplay, SimKeypad
 from sim.world import SimWorld
 
@@ -58,8 +60,16 @@ def sim_world(config: Config, host_ns: int) -> SimWorld:
     return SimWorld(host_ns, sim.clock_offset_ns, sim.clock_ppm, wander, sim.seed)
 
 
+def receiver_settings(section: SimGps) -> ReceiverSettings:
+    """[gps.sim] as the plain values the simulated receiver takes."""
+    names = ReceiverSettings.__dataclass_fields__
+    return ReceiverSettings(**{name: getattr(section, name) for name in names})
+
+
 GPS_BACKENDS: dict[str, Callable[[Config, Clock], GpsReceiver]] = {
-    "sim": lambda c, clock: SimGpsReceiver(c.gps.sim, clock, sim_world(c, clock.now_ns())),
+    "sim": lambda c, clock: SimGpsReceiver(
+        receiver_settings(c.gps.sim), clock, c.gps.sim.link, sim_world(c, clock.now_ns())
+    ),
     "serial": lambda c, clock: SerialNmeaReceiver(
         c.gps.serial.url,
         c.gps.serial.baud,

@@ -21,20 +21,20 @@ from firmware.admin.hardening import format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
 from firmware.appliance import Appliance
+from firmware.base.config import Config, ConfigError, load_config
+from firmware.base.config.reference import reference_markdown
+from firmware.base.config.store import redacted
+from firmware.base.events import EventBus, EventLog, Severity, StderrLog
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
-from firmware.config import Config, ConfigError, load_config
-from firmware.config.reference import reference_markdown
-from firmware.config.schema import GpsScenario, SimGps
-from firmware.config.store import redacted
 from firmware.control import ask
-from firmware.events import EventBus, EventLog, Severity, StderrLog
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
+from hal.gps.types import GpsScenario
 from hal.panel import Key
 from sim.gps.device import SimGpsDevice
-from sim.gps.receiver import SimReceiver
+from sim.gps.receiver import ReceiverSettings, SimReceiver
 
 
 def default_data_dir() -> Path:
@@ -226,7 +226,9 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
 
 async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
     clock = HostClock()
-    device = SimGpsDevice(SimReceiver(SimGps(scenario=scenario), clock.now_ns()), clock, str(link))
+    device = SimGpsDevice(
+        SimReceiver(ReceiverSettings(scenario=scenario), clock.now_ns()), clock, str(link)
+    )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):

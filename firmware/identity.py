@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from firmware.admin.passwords import check_policy, random_password
 from firmware.admin.users import UserStore
-from firmware.atomic_file import write_atomic
+from firmware.base.atomic_file import write_atomic
 
 PASSWORD_VARIABLE = "TIMESERVER_ADMIN_PASSWORD"
 NTP_KEY_TYPES = (("AES128CMAC", 16), ("SHA1", 20), ("MD5", 20))

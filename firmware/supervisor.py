@@ -7,8 +7,8 @@ import contextlib
 import os
 from dataclasses import dataclass
 
-from firmware.events import EventBus, Severity
-from firmware.service import Service, StartError
+from firmware.base.events import EventBus, Severity
+from firmware.base.service import Service, StartError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 import random
 
-from firmware.timing.clock import Clock
-from firmware.timing.oscillators import PRESETS, OscillatorSpec
+from hal.clock import Clock
+from hal.oscillator import PRESETS, OscillatorSpec
 
 __all__ = ["PRESETS", "Oscillator", "OscillatorClock", "OscillatorSpec"]
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from firmware.admin.login import LoginSession
-from firmware.service import ServiceTasks
+from firmware.base.service import ServiceTasks, StartError
+from hal.errors import DeviceError
 
 
 class ConsolePort(Protocol):
@@ -40,7 +41,10 @@ class ConsoleService:
         self.bytes_in = 0
 
     async def start(self) -> None:
-        await self.port.open()
+        try:
+            await self.port.open()
+        except DeviceError as exc:
+            raise StartError(str(exc)) from exc
         self.tasks.spawn(self._serve(), "console")
 
     async def _serve(self) -> None:

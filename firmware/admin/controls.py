@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.admin.status_report import StatusTree
 from firmware.admin.users import UserStore
-from firmware.config.store import ConfigStore
-from firmware.events import EventBus, EventLog
+from firmware.base.config.store import ConfigStore
+from firmware.base.events import EventBus, EventLog
+from firmware.base.status import StatusTree
 from firmware.panel.lock import KeypadLock
 
 

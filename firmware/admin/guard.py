@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from firmware.config.schema import Admin
-from firmware.events import EventBus, Severity
+from firmware.base.config.schema import Admin
+from firmware.base.events import EventBus, Severity
 
 SECOND = 1_000_000_000
 

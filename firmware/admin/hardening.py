@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware.admin.users import UserStore
-from firmware.config.schema import Config
+from firmware.base.config.schema import Config
 from firmware.panel.lock import KeypadLock
 
 FIRST_BOOT_KEYS = "ntp.keys.first-boot.sha256"

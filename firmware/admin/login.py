@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from firmware.admin.commands import Interpreter, Session
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
+from firmware.admin.shell import Session, Shell
 from firmware.admin.users import UserStore
-from firmware.events import EventBus, Severity
-from firmware.timing.clock import Clock
+from firmware.base.events import EventBus, Severity
+from hal.clock import Clock
 
 
 class LoginSession:
@@ -23,7 +23,7 @@ class LoginSession:
         self,
         users: UserStore,
         events: EventBus,
-        interpreter: Interpreter,
+        interpreter: Shell,
         source: str,
         guard: LoginGuard,
         clock: Clock,

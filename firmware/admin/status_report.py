@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from firmware.base.status import REPORTS, StatusTree
 from firmware.timing.sync_state import error_text
-
-StatusTree = dict[str, dict[str, object]]
-# Sections of the tree that are reports, not services.
-REPORTS = ("sim",)
 
 
 def _stamp(value: object) -> str:

@@ -13,7 +13,7 @@ from firmware.admin.passwords import (
     verify_password,
     verify_password_off_loop,
 )
-from firmware.atomic_file import write_atomic
+from firmware.base.atomic_file import write_atomic
 
 Role = Literal["admin", "monitor"]
 

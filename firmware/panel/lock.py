@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from firmware.admin.passwords import hash_password, verify_password
-from firmware.atomic_file import write_atomic
-from firmware.events import EventBus, Severity
+from firmware.base.atomic_file import write_atomic
+from firmware.base.events import EventBus, Severity
 
 SECOND = 1_000_000_000
 

@@ -10,9 +10,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware.base.service import ServiceTasks
 from firmware.panel.app import PanelApp
-from firmware.service import ServiceTasks
-from firmware.timing.clock import Clock
+from hal.clock import Clock
 from hal.panel import Display, Key, Keypad
 
 REFRESH_S = 0.5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmware.config.schema import SERVICE_NAMES, Config
+from firmware.base.config.schema import SERVICE_NAMES, Config
 
 
 def panel_settings(config: Config, addresses: list[str]) -> dict[str, list[str]]:

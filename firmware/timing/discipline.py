@@ -12,8 +12,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from firmware.config.schema import Timing
-from firmware.events import EventBus, Severity
+from firmware.base.config.schema import Timing
+from firmware.base.events import EventBus, Severity
 from firmware.timing.holdover import (
     RECEIVER_FLOOR_NS,
     NoiseEstimate,
@@ -22,10 +22,10 @@ from firmware.timing.holdover import (
     holdover_bound_ns,
 )
 from firmware.timing.leaps import SECOND, LeapSchedule
-from firmware.timing.oscillators import PRESETS
 from firmware.timing.servo import FREQUENCY_MEMORY_S, MAX_RATE, Servo
 from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState, make_state
 from hal.gps.types import LeapWarning, PpsEdge, TimeSample
+from hal.oscillator import PRESETS
 
 ROLLOVER_NS = 1024 * 7 * 86400 * SECOND
 # No receiver report can be older than this firmware: earlier dates are week-number rollover.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmware.events import EventBus, Severity
+from firmware.base.events import EventBus, Severity
 from hal.gps.types import Antenna, GpsSink, LeapWarning, PpsEdge, TimeSample
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from firmware.timing.oscillators import OscillatorSpec
 from firmware.timing.servo import FREQUENCY_MEMORY_S
+from hal.oscillator import OscillatorSpec
 
 RECEIVER_FLOOR_NS = 50  # a timing receiver's PPS is good to 20-50 ns
 SIGMAS = 4.0

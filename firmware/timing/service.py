@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from firmware.config.schema import Timing
-from firmware.events import EventBus, Severity
-from firmware.service import ServiceTasks
-from firmware.timing.clock import Clock
+from firmware.base.config.schema import Timing
+from firmware.base.events import EventBus, Severity
+from firmware.base.service import ServiceTasks
 from firmware.timing.discipline import Discipline, end_of_month_ns
 from firmware.timing.leapfile import LeapFileError, LeapTable, load_leap_file
 from firmware.timing.leaps import SECOND
+from hal.clock import Clock
 
 TICK_S = 0.25
 RELOAD_S = 86400.0

@@ -7,7 +7,7 @@ import threading
 
 import serial
 
-from firmware.service import StartError
+from hal.errors import DeviceError
 
 
 class SerialConsolePort:
@@ -26,7 +26,7 @@ class SerialConsolePort:
         try:
             self.port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=0.2)
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise StartError(f"cannot open console at {self.url}: {exc}") from exc
+            raise DeviceError(f"cannot open console at {self.url}: {exc}") from exc
         loop = asyncio.get_running_loop()
         self.stopping.clear()
         self.thread = threading.Thread(target=self._read, args=(loop,), daemon=True)

@@ -7,8 +7,9 @@ import datetime
 import json
 from typing import Any
 
-from firmware.service import ServiceTasks, StartError
-from firmware.timing.clock import Clock
+from hal.clock import Clock
+from hal.device_task import DeviceTask
+from hal.errors import DeviceError
 from hal.gps.types import (
     Antenna,
     FixMode,
@@ -120,7 +121,7 @@ class GpsdReceiver:
         self.device = device
         self.clock = clock
         self.reports = GpsdReports()
-        self.tasks = ServiceTasks()
+        self.reader = DeviceTask("gpsd reader")
         self.writer: asyncio.StreamWriter | None = None
 
     async def start(self, sink: GpsSink) -> None:
@@ -129,12 +130,12 @@ class GpsdReceiver:
                 self.host, self.port, limit=MAX_REPORT
             )
         except OSError as exc:
-            raise StartError(f"cannot reach gpsd at {self.host}:{self.port}: {exc}") from exc
+            raise DeviceError(f"cannot reach gpsd at {self.host}:{self.port}: {exc}") from exc
         watch: dict[str, object] = {"enable": True, "json": True, "pps": True, "timing": True}
         if self.device:
             watch["device"] = self.device
         self.writer.write(f"?WATCH={json.dumps(watch)}\n".encode())
-        self.tasks.spawn(self._read(reader, sink), "gpsd reader")
+        self.reader.start(self._read(reader, sink))
 
     async def _read(self, reader: asyncio.StreamReader, sink: GpsSink) -> None:
         while True:
@@ -152,10 +153,10 @@ class GpsdReceiver:
                 sink.pps_edge(result)
 
     async def wait(self) -> None:
-        await self.tasks.wait()
+        await self.reader.wait()
 
     async def stop(self) -> None:
-        await self.tasks.cancel_all()
+        await self.reader.stop()
         if self.writer is not None:
             self.writer.close()
             self.writer = None

@@ -7,8 +7,9 @@ import threading
 
 import serial
 
-from firmware.service import ServiceTasks, StartError
-from firmware.timing.clock import Clock
+from hal.clock import Clock
+from hal.device_task import DeviceTask
+from hal.errors import DeviceError
 from hal.gps.nmea import EpochAssembler
 from hal.gps.pps import PpsSource
 from hal.gps.types import GpsSink, PpsEdge
@@ -29,7 +30,7 @@ class SerialNmeaReceiver:
         self.assembler = EpochAssembler()
         self.port: serial.SerialBase | None = None
         self.stopping = threading.Event()
-        self.tasks = ServiceTasks()
+        self.reader = DeviceTask("gps serial reader")
         self.sink: GpsSink | None = None
         self.pps_edges = 0
         self.overlong = 0
@@ -40,10 +41,10 @@ class SerialNmeaReceiver:
             self.port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=0.2)
             self.port.reset_input_buffer()
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise StartError(f"cannot open GPS receiver at {self.url}: {exc}") from exc
+            raise DeviceError(f"cannot open GPS receiver at {self.url}: {exc}") from exc
         self.stopping.clear()
         loop = asyncio.get_running_loop()
-        self.tasks.spawn(asyncio.to_thread(self._read, loop), "gps serial reader")
+        self.reader.start(asyncio.to_thread(self._read, loop))
         if self.pps is not None:
             await self.pps.start(self._edge)
 
@@ -74,14 +75,14 @@ class SerialNmeaReceiver:
             self.sink.pps_edge(edge)
 
     async def wait(self) -> None:
-        await self.tasks.wait()
+        await self.reader.wait()
 
     async def stop(self) -> None:
         self.stopping.set()
         if self.pps is not None:
             await self.pps.stop()
         # The reader thread notices `stopping` within its read timeout; let it finish first.
-        await self.tasks.cancel_all(grace=1.0)
+        await self.reader.stop(grace=1.0)
         if self.port is not None:
             self.port.close()
             self.port = None

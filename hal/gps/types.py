@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Protocol
+from typing import Literal, Protocol
+
+# What the simulated receiver can be made to do (and the scenarios tests drive it through).
+GpsScenario = Literal[
+    "locked",
+    "cold_start",
+    "antenna_open",
+    "antenna_short",
+    "satellites_lost",
+    "signal_regained",
+    "leap_insert",
+    "leap_delete",
+    "week_rollover",
+    "corrupt_sentences",
+    "pps_jitter",
+]
 
 
 class FixMode(IntEnum):

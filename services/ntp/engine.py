@@ -18,8 +18,9 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from firmware.access import AccessRules
-from firmware.config.schema import NtpSection
+from firmware.base.access import AccessRules
+from firmware.base.config.schema import NtpSection
+from firmware.base.ratelimit import Clients, ClientTable
 from firmware.timing.sync_state import Leap, SyncState
 from services.ntp.control import (
     READSTAT,
@@ -29,6 +30,7 @@ from services.ntp.control import (
     system_status,
     system_variables,
 )
+from services.ntp.counters import COUNTERS
 from services.ntp.keys import NtpKey
 from services.ntp.packet import (
     HEADER_SIZE,
@@ -39,14 +41,11 @@ from services.ntp.packet import (
     ns_to_ntp,
     short_format,
 )
-from services.ntp.ratelimit import Clients, ClientTable
 
 PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")
 KEY_ID = struct.Struct("!I")
 TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three timestamps
-COUNTERS = ("served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent",
-            "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 STALE_NS = 2 * SECOND
 STALE_REFID = "STAL"
 KeyLookup = Callable[[int], NtpKey | None]

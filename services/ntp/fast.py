@@ -12,13 +12,13 @@ import ipaddress
 import os
 import socket
 
-from firmware.access import AccessRules, Decision
-from firmware.config.schema import NtpSection
+from firmware.base.access import AccessRules, Decision
+from firmware.base.config.schema import NtpSection
+from firmware.base.ratelimit import bucket
 from firmware.timing.leaps import FOREVER, LeapSchedule
 from firmware.timing.servo import Servo
 from services.ntp.engine import STALE_NS, Engine
 from services.ntp.keys import NtpKey
-from services.ntp.ratelimit import bucket
 
 try:
     from services.ntp._fastpath import FastPath

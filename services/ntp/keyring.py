@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from firmware.atomic_file import write_atomic
+from firmware.base.atomic_file import write_atomic
 from services.ntp.keys import KeyType, NtpKey, format_keys, parse_keys, parse_secret
 
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware.config.schema import NtpSection
-from firmware.service import ServiceTasks, StartError
+from firmware.base.config.schema import NtpSection
+from firmware.base.service import ServiceTasks, StartError
 from services.ntp.engine import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 

@@ -21,7 +21,7 @@ from typing import Protocol
 from firmware.timing.leaps import LeapEvent, LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state
-from services.ntp.engine import COUNTERS
+from services.ntp.counters import COUNTERS
 
 SEQUENCE = struct.Struct("=Q")
 # base host, base served, rate, started, trusted, smear, frequency, slew end (0: none)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from firmware import __version__
-from firmware.config.schema import NtpSection
+from firmware.base.config.schema import NtpSection
 from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState

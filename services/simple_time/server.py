@@ -11,11 +11,11 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
-from firmware.access import AccessRules
-from firmware.config.schema import ServiceSection
-from firmware.service import StartError
-from firmware.timing.clock import Clock
-from services.ntp.ratelimit import ClientTable
+from firmware.base.access import AccessRules
+from firmware.base.config.schema import ServiceSection
+from firmware.base.ratelimit import ClientTable
+from firmware.base.service import StartError
+from hal.clock import Clock
 
 UDP_INTERVAL_S, UDP_BURST, UDP_CLIENTS = 1.0, 4, 10_000
 

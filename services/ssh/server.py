@@ -9,14 +9,15 @@ from pathlib import Path
 
 import asyncssh
 
-from firmware.access import AccessRules, admit
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
-from firmware.config.schema import SshSection
-from firmware.events import EventBus, Severity
-from firmware.service import StartError
-from firmware.timing.clock import Clock
+from firmware.base.access import AccessRules
+from firmware.base.admission import admit
+from firmware.base.config.schema import SshSection
+from firmware.base.events import EventBus, Severity
+from firmware.base.service import StartError
+from hal.clock import Clock
 
 # Only modern algorithms: no SHA-1 anywhere, no CBC, no DH groups under 2048 bits.
 KEX = ["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import ssl
 
-from firmware.config.schema import Syslog
-from firmware.events import Event, EventBus
-from firmware.service import ServiceTasks, StartError
+from firmware.base.config.schema import Syslog
+from firmware.base.events import Event, EventBus
+from firmware.base.service import ServiceTasks, StartError
 from services.syslog.message import encode_message
 from services.syslog.target import Target
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmware.events import Event
+from firmware.base.events import Event
 
 FACILITY_CODES = {
     "kern": 0, "user": 1, "daemon": 3, "auth": 4, "authpriv": 10,

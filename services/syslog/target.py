@@ -8,7 +8,7 @@ import ssl
 from collections import deque
 from urllib.parse import urlsplit
 
-from firmware.events import EventBus, Severity
+from firmware.base.events import EventBus, Severity
 from services.syslog.message import frame_octet_counted, truncate_datagram
 
 DEFAULT_PORTS = {"udp": 514, "tcp": 514, "tls": 6514}

@@ -10,11 +10,12 @@ from typing import Any
 
 import telnetlib3
 
-from firmware.access import AccessRules, admit
 from firmware.admin.login import LoginSession
-from firmware.config.schema import TelnetSection
-from firmware.events import EventBus
-from firmware.service import StartError
+from firmware.base.access import AccessRules
+from firmware.base.admission import admit
+from firmware.base.config.schema import TelnetSection
+from firmware.base.events import EventBus
+from firmware.base.service import StartError
 
 
 class TelnetService:

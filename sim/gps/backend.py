@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from firmware.config.schema import GpsScenario, SimGps
-from firmware.timing.clock import Clock
+from hal.clock import Clock
 from hal.gps.serial_nmea import SerialNmeaReceiver
-from hal.gps.types import GpsSink, PpsEdge
+from hal.gps.types import GpsScenario, GpsSink, PpsEdge
 from sim.gps.device import SimGpsDevice
-from sim.gps.receiver import SimReceiver
+from sim.gps.receiver import ReceiverSettings, SimReceiver
 from sim.world import SimWorld
 
 
@@ -36,10 +35,13 @@ class SimPps:
 class SimGpsReceiver:
     name = "gps"
 
-    def __init__(self, settings: SimGps, clock: Clock, world: SimWorld | None = None) -> None:
+    def __init__(
+        self, settings: ReceiverSettings, clock: Clock, link: str = "",
+        world: SimWorld | None = None,
+    ) -> None:  # fmt: skip
         self.world = world if world is not None else SimWorld(clock.now_ns())
         receiver = SimReceiver(settings, self.world.true_ns(clock.now_ns()))
-        self.device = SimGpsDevice(receiver, clock, settings.link, self.world)
+        self.device = SimGpsDevice(receiver, clock, link, self.world)
         self.clock = clock
         self.serial: SerialNmeaReceiver | None = None
 

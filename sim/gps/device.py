@@ -9,10 +9,9 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware.config.schema import GpsScenario
-from firmware.service import ServiceTasks
-from firmware.timing.clock import Clock
-from hal.gps.types import PpsEdge
+from hal.clock import Clock
+from hal.device_task import DeviceTask
+from hal.gps.types import GpsScenario, PpsEdge
 from sim.gps.receiver import SECOND, SimReceiver
 from sim.world import SimWorld
 
@@ -37,7 +36,7 @@ class SimGpsDevice:
         self.path = ""
         self.master = -1
         self.edges: list[Callable[[PpsEdge], None]] = []
-        self.tasks = ServiceTasks()
+        self.runner = DeviceTask("sim gps")
         self.sequence = 0
         self.written = 0
         self.dropped = 0
@@ -52,7 +51,7 @@ class SimGpsDevice:
         if self.link is not None:
             self.link.unlink(missing_ok=True)
             self.link.symlink_to(self.path)
-        self.tasks.spawn(self._run(), "sim gps")
+        self.runner.start(self._run())
 
     def on_pps(self, callback: Callable[[PpsEdge], None]) -> None:
         self.edges.append(callback)
@@ -92,10 +91,10 @@ class SimGpsDevice:
             self.dropped += 1
 
     async def wait(self) -> None:
-        await self.tasks.wait()
+        await self.runner.wait()
 
     async def stop(self) -> None:
-        await self.tasks.cancel_all()
+        await self.runner.stop()
         if self.link is not None and self.link.is_symlink():
             self.link.unlink()
         if self.master >= 0:

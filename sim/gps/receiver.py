@@ -14,13 +14,30 @@ import datetime
 import random
 from dataclasses import dataclass
 
-from firmware.config.schema import GpsScenario, SimGps
-from hal.gps.types import Antenna, LeapWarning, Position, Satellite
+from hal.gps.types import Antenna, GpsScenario, LeapWarning, Position, Satellite
 from sim.gps import sentences
 
 SECOND = 1_000_000_000
 ROLLOVER = datetime.timedelta(weeks=1024)
 CONSTELLATION = (2, 5, 7, 9, 12, 13, 15, 18, 21, 24, 27, 30)
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    """What the simulated receiver does and how well: [gps.sim] of the config, as plain
+    values (the composition root converts the section; the defaults are the config's)."""
+
+    scenario: GpsScenario = "locked"
+    cold_start_seconds: int = 30
+    reacquire_seconds: int = 5
+    phase_error_ns: int = 0
+    """Constant offset of every PPS edge from true time."""
+    pps_jitter_ns: int = 30
+    missing_pulse_percent: float = 0.0
+    corrupt_percent: float = 0.0
+    latitude: float = 48.1173
+    longitude: float = 11.5167
+    altitude: float = 545.4
 
 
 @dataclass(frozen=True)
@@ -31,7 +48,9 @@ class SecondOutput:
 
 
 class SimReceiver:
-    def __init__(self, settings: SimGps, started_ns: int, seed: int | None = None) -> None:
+    def __init__(
+        self, settings: ReceiverSettings, started_ns: int, seed: int | None = None
+    ) -> None:
         self.settings = settings
         self.rng = random.Random(seed)
         self.position = Position(settings.latitude, settings.longitude, settings.altitude)

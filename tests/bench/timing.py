@@ -7,8 +7,8 @@ import os
 import random
 import statistics
 
-from firmware.timing.oscillators import PRESETS
 from firmware.timing.sync_state import State
+from hal.oscillator import PRESETS
 from tests.scenarios.timing_bench import EVERY_PART
 from tests.scenarios.timing_plans import HOUR, MINUTE, OUTAGES, SCENARIOS, Plan, bench_for, run_plan
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from firmware.boot import SERVICES, sim_world
-from firmware.config.schema import Config
-from firmware.timing.oscillators import PRESETS
+from firmware.base.config.schema import Config, SimGps
+from firmware.boot import SERVICES, receiver_settings, sim_world
+from hal.oscillator import PRESETS
+from sim.gps.receiver import ReceiverSettings
 
 START = 1_800_000_000 * 10**9
 HOUR = 3600 * 10**9
@@ -45,3 +46,11 @@ def test_the_receiver_restarts_for_a_new_oscillator_only_when_its_world_wanders(
     ):
         before, after = config(sim, "tcxo", backend), config(sim, "ocxo", backend)
         assert (gps.settings(before) != gps.settings(after)) == restarts
+
+
+def test_the_sim_receiver_gets_gps_sim_as_plain_values_with_the_same_defaults() -> None:
+    assert receiver_settings(SimGps()) == ReceiverSettings()
+    section = SimGps(scenario="pps_jitter", pps_jitter_ns=700, corrupt_percent=5.0)
+    assert receiver_settings(section) == ReceiverSettings(
+        scenario="pps_jitter", pps_jitter_ns=700, corrupt_percent=5.0
+    )

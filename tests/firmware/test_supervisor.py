@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from firmware.events import Event, EventBus
-from firmware.service import ServiceTasks, StartError
+from firmware.base.events import Event, EventBus
+from firmware.base.service import ServiceTasks, StartError
 from firmware.supervisor import Backoff, Supervisor
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
 
 FAST = Backoff(initial=0.02, maximum=0.1, stable_after=10.0)
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config.schema import SimGps
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
 from hal.gps.gpsd_client import GpsdReceiver, parse_time
 from hal.gps.types import FixMode
-from sim.gps.receiver import SECOND, SimReceiver
+from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 from tests.hal.gps.recorder import Recorder
 from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake, stop
 from tests.scenarios.appliance import ROOT
@@ -67,7 +66,7 @@ def test_gpsd_reads_the_simulated_receiver(tmp_path: Path, scenario: str) -> Non
 
 async def test_gpsd_backend_against_gpsfake(tmp_path: Path) -> None:
     start = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
-    sim = SimReceiver(SimGps(), start, seed=1)
+    sim = SimReceiver(ReceiverSettings(), start, seed=1)
     log = tmp_path / "receiver.nmea"
     log.write_text("".join("".join(sim.second(start + n * SECOND).lines) for n in range(30)))
     gpsfake, port = start_gpsfake(log)

@@ -83,7 +83,8 @@ def test_ntplib_versions(appliance: tuple[Booted, int], version: int) -> None:
     assert response.version == version and response.mode == 4
     assert response.stratum == 1 and response.leap == 0
     assert ntplib.ref_id_to_text(response.ref_id) == "71.80.83.0"  # "GPS\0"
-    assert abs(response.offset) < 0.001
+    # ntplib stamps in user space: its offset is only good to half the round trip it saw.
+    assert abs(response.offset) < response.delay / 2 + 0.0005
 
 
 def test_ipv6(appliance: tuple[Booted, int]) -> None:
@@ -181,9 +182,14 @@ def test_a_crashed_worker_is_restarted_and_time_is_served_again(
 def test_recent_clients_are_listed(appliance: tuple[Booted, int]) -> None:
     booted, port = appliance
     ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
-    time.sleep(0.3)
-    clients = ntp_status(booted)["clients"]
-    assert any(entry[0] == "127.0.0.1" and entry[1] >= 1 for entry in clients)  # type: ignore[attr-defined]
+    # Workers publish their recent clients at housekeeping, ten times a second.
+    deadline = time.monotonic() + 5
+    while True:
+        clients = ntp_status(booted)["clients"]
+        if any(entry[0] == "127.0.0.1" and entry[1] >= 1 for entry in clients):
+            break
+        assert time.monotonic() < deadline, clients
+        time.sleep(0.2)
 
 
 def header(port: int) -> tuple[int, int, bytes] | None:

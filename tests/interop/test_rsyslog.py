@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import SERVICE_NAMES, parse_config
-from firmware.events import EventBus, Severity
-from firmware.timing.clock import HostClock
+from firmware.base.config import SERVICE_NAMES, parse_config
+from firmware.base.events import EventBus, Severity
+from hal.clock import HostClock
 from services.syslog.forwarder import SyslogForwarder
 from tests.interop.rsyslog import Rsyslog, start_rsyslog, start_rsyslog_tls
 from tests.pki import make_pki

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.config import SERVICE_NAMES, ConfigError, parse_config
+from firmware.base.config import SERVICE_NAMES, ConfigError, parse_config
 from firmware.control import ControlService
 from hal.gps.gpsd_client import GpsdReports
 from tests.firmware.admin.conftest import Bench

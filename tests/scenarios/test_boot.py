@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import serial
 
-from firmware.events import EventBus
+from firmware.base.events import EventBus
 from firmware.panel.lock import KeypadLock
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeyType
 from tests.firmware.panel.keys import pin_keys
@@ -249,8 +249,9 @@ def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> Non
     raw = timeserver("status", "--data-dir", str(tmp_path / "data"), "--json")
     tree = json.loads(raw.stdout)
     assert tree["timing"]["state"] == "running" and tree["timing"]["sync_state"] == "LOCKED"
-    # Just locked, the PPS noise is not learned yet: the bound is cautious, below NTP's unit.
-    assert tree["timing"]["est_error_ns"] < 15_000
+    # Just locked (after three good pulses here), the PPS noise is not learned yet: the bound
+    # is cautious, tens of microseconds, and shrinks as pulses come in.
+    assert tree["timing"]["est_error_ns"] < 100_000
     # The default simulated world is the host clock; served time is judged against it.
     assert any(line.startswith("sim         true error ") for line in lines)
     assert tree["sim"]["offset_ns"] == 0

@@ -8,7 +8,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.timing.oscillators import PRESETS
+from hal.oscillator import PRESETS
 from tests.scenarios.timing_bench import EVERY_PART
 from tests.scenarios.timing_plans import OUTAGES, SCENARIOS, Plan, bench_for, run_plan
 

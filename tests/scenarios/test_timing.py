@@ -4,10 +4,10 @@ import datetime
 
 import pytest
 
-from firmware.config.schema import SimGps, Timing
-from firmware.timing.oscillators import PRESETS
+from firmware.base.config.schema import Timing
 from firmware.timing.sync_state import Leap, State
-from sim.gps.receiver import SECOND
+from hal.oscillator import PRESETS
+from sim.gps.receiver import SECOND, ReceiverSettings
 from sim.oscillator import Oscillator
 from tests.scenarios.timing_bench import TimingBench
 
@@ -18,7 +18,7 @@ MINUTE = 60
 def bench(**kwargs: object) -> TimingBench:
     seed = int(kwargs.pop("seed", 1))  # type: ignore[call-overload]
     timing = Timing(**kwargs.pop("timing", {}))  # type: ignore[arg-type]
-    gps = SimGps(**kwargs.pop("gps", {}))  # type: ignore[arg-type]
+    gps = ReceiverSettings(**kwargs.pop("gps", {}))  # type: ignore[arg-type]
     oscillator = Oscillator(PRESETS["tcxo"], START - SECOND, seed=seed, **kwargs)  # type: ignore[arg-type]
     return TimingBench(START, timing, gps, oscillator, seed=seed)
 
@@ -94,7 +94,7 @@ def test_week_rollover_is_corrected_and_reported_once() -> None:
 def leap_bench(start: datetime.datetime, scenario: str) -> TimingBench:
     start_ns = int(start.timestamp()) * SECOND
     oscillator = Oscillator(PRESETS["tcxo"], start_ns - SECOND, frequency_ppm=0.5, seed=3)
-    return TimingBench(start_ns, Timing(), SimGps(scenario=scenario), oscillator)  # type: ignore[arg-type]
+    return TimingBench(start_ns, Timing(), ReceiverSettings(scenario=scenario), oscillator)  # type: ignore[arg-type]
 
 
 def test_leap_indicator_is_set_during_the_last_day_only() -> None:

@@ -4,14 +4,14 @@ hours of receiver seconds in a few seconds of test."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from firmware.config.schema import GpsScenario, SimGps, Timing
-from firmware.events import Event, EventBus
+from firmware.base.config.schema import Timing
+from firmware.base.events import Event, EventBus
 from firmware.timing.discipline import Discipline
 from firmware.timing.sync_state import SyncState
 from hal.gps.nmea import EpochAssembler
-from hal.gps.types import PpsEdge
+from hal.gps.types import GpsScenario, PpsEdge
 from sim.clock import SteppedClock
-from sim.gps.receiver import SECOND, SimReceiver
+from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 from sim.oscillator import Oscillator
 
 NMEA_DELAY = 60_000_000
@@ -40,8 +40,8 @@ class Probe:
 
 class TimingBench:
     def __init__(
-        self, start_ns: int, timing: Timing, gps: SimGps, oscillator: Oscillator, seed: int = 1,
-        probes: tuple[int, ...] = PROBES_IN_A_SECOND,
+        self, start_ns: int, timing: Timing, gps: ReceiverSettings, oscillator: Oscillator,
+        seed: int = 1, probes: tuple[int, ...] = PROBES_IN_A_SECOND,
     ) -> None:  # fmt: skip
         self.true = SteppedClock(start_ns)
         self.events: list[Event] = []

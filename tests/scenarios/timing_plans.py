@@ -7,9 +7,10 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from firmware.config.schema import GpsScenario, SimGps, Timing
-from firmware.timing.oscillators import PRESETS
-from sim.gps.receiver import SECOND
+from firmware.base.config.schema import Timing
+from hal.gps.types import GpsScenario
+from hal.oscillator import PRESETS
+from sim.gps.receiver import SECOND, ReceiverSettings
 from sim.oscillator import Oscillator
 from tests.scenarios.timing_bench import PROBES_IN_A_SECOND, Probe, TimingBench
 
@@ -79,7 +80,7 @@ class Plan:
 
 def bench_for(plan: Plan, probes: tuple[int, ...] = PROBES_IN_A_SECOND) -> TimingBench:
     start = BEFORE_LEAP * SECOND if plan.scenario.startswith("leap_") else START
-    gps = SimGps(
+    gps = ReceiverSettings(
         scenario=STARTING_SCENARIO.get(plan.scenario, "locked"),
         missing_pulse_percent=30.0 if plan.scenario == "missing_pulses" else 0.0,
     )

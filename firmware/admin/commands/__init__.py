@@ -1,8 +1,9 @@
 """The admin command line: one interpreter for the serial console, SSH, telnet."""
 
 from firmware.admin.commands import accounts, config_cmds, devices, ntp_cmds, system
-from firmware.admin.commands.interpreter import Call, Command, Interpreter, Reply, Session
+from firmware.admin.commands.interpreter import Call, Command, Interpreter
 from firmware.admin.controls import Controls
+from firmware.admin.shell import Reply, Session
 
 COMMANDS: dict[str, Command] = {
     **system.COMMANDS,

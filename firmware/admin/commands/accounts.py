@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from firmware.admin.commands.interpreter import Call, Command, Reply
+from firmware.admin.commands.interpreter import Call, Command
 from firmware.admin.passwords import random_password
-from firmware.events import Severity
+from firmware.admin.shell import Reply
+from firmware.base.events import Severity
 
 ROLES = ("admin", "monitor")
 

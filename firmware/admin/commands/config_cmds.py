@@ -9,9 +9,10 @@ from typing import Any
 
 import tomli_w
 
-from firmware.admin.commands.interpreter import Call, Command, Reply
-from firmware.config import ConfigError
-from firmware.config.store import redacted
+from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.shell import Reply
+from firmware.base.config import ConfigError
+from firmware.base.config.store import redacted
 
 
 def parse_value(text: str) -> Any:

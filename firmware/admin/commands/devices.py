@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import get_args
 
-from firmware.admin.commands.interpreter import Call, Command, Reply
-from firmware.config.schema import GpsScenario
+from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.shell import Reply
+from hal.gps.types import GpsScenario
 
 
 def gps(call: Call) -> Reply:

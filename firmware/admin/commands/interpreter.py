@@ -8,28 +8,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from firmware.admin.controls import Controls
-from firmware.events import Severity
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    logout: bool = False
-    action: str = ""
-    """Something the session must do itself: "passwd" asks for passwords."""
-
-
-@dataclass
-class Session:
-    user: str
-    role: str
-    source: str
-    staged: dict[str, Any] = field(default_factory=dict)
-    """config set stages changes here; config commit applies them as one."""
+from firmware.admin.shell import Reply, Session
+from firmware.base.events import Severity
 
 
 @dataclass(frozen=True)

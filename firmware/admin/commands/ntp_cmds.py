@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from firmware.admin.commands.interpreter import Call, Command, Reply
-from firmware.config import ConfigError
-from firmware.events import Severity
+from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.shell import Reply
+from firmware.base.config import ConfigError
+from firmware.base.events import Severity
 
 COUNTER_NAMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
                  "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from firmware import __version__
-from firmware.admin.commands.interpreter import Call, Command, Reply
+from firmware.admin.commands.interpreter import Call, Command
 from firmware.admin.hardening import format_checks, hardening_checks
+from firmware.admin.shell import Reply
 from firmware.admin.status_report import format_status
-from firmware.config import SERVICE_NAMES, ConfigError
+from firmware.base.config import SERVICE_NAMES, ConfigError
 
 
 def status(call: Call) -> Reply:

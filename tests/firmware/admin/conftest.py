@@ -9,11 +9,11 @@ from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
-from firmware.config import SERVICE_NAMES
-from firmware.config.audit import AuditLog
-from firmware.config.schema import Admin
-from firmware.config.store import ConfigStore
-from firmware.events import Event, EventBus, EventLog
+from firmware.base.config import SERVICE_NAMES
+from firmware.base.config.audit import AuditLog
+from firmware.base.config.schema import Admin
+from firmware.base.config.store import ConfigStore
+from firmware.base.events import Event, EventBus, EventLog
 from firmware.panel.lock import KeypadLock
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import TYPE_NAMES

@@ -3,8 +3,8 @@ screen lines out, on a stepped clock."""
 
 from pathlib import Path
 
-from firmware.config import SERVICE_NAMES, parse_config
-from firmware.events import EventBus
+from firmware.base.config import SERVICE_NAMES, parse_config
+from firmware.base.events import EventBus
 from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock
 from firmware.panel.settings import panel_settings

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.events import Event, EventBus
+from firmware.base.events import Event, EventBus
 from firmware.panel.lock import KeypadLock
 from sim.clock import SteppedClock
 

@@ -1,6 +1,6 @@
 """Receiver state changes become events once, and every report is passed on."""
 
-from firmware.events import Event, EventBus
+from firmware.base.events import Event, EventBus
 from firmware.timing.gps_monitor import GpsMonitor
 from hal.gps.types import Antenna, FixMode, LeapWarning, PpsEdge, TimeSample
 from sim.clock import SteppedClock

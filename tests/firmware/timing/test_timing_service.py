@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from firmware.config.schema import Timing
-from firmware.events import Event, EventBus
+from firmware.base.config.schema import Timing
+from firmware.base.events import Event, EventBus
 from firmware.timing.discipline import Discipline
 from firmware.timing.service import TimingService
 from firmware.timing.sync_state import Leap

@@ -3,11 +3,10 @@
 import asyncio
 import datetime
 
-from firmware.config.schema import SimGps
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
 from hal.gps.serial_nmea import SerialNmeaReceiver
 from sim.gps.backend import SimGpsReceiver
-from sim.gps.receiver import SECOND, SimReceiver
+from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 from tests.hal.gps.recorder import Recorder
 
 
@@ -21,7 +20,7 @@ async def wait_until(check, seconds: float = 8.0) -> None:  # type: ignore[no-un
 
 async def test_sim_backend_pty_read_by_serial_driver() -> None:
     clock = HostClock()
-    receiver = SimGpsReceiver(SimGps(pps_jitter_ns=0), clock)
+    receiver = SimGpsReceiver(ReceiverSettings(pps_jitter_ns=0), clock)
     recorder = Recorder()
     await receiver.start(recorder)
     try:
@@ -38,7 +37,7 @@ async def test_sim_backend_pty_read_by_serial_driver() -> None:
 
 
 async def test_socket_url_as_for_a_networked_serial_server() -> None:
-    sim = SimReceiver(SimGps(), HostClock().now_ns(), seed=3)
+    sim = SimReceiver(ReceiverSettings(), HostClock().now_ns(), seed=3)
     start = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.config import SERVICE_NAMES, parse_config
+from firmware.base.config import SERVICE_NAMES, parse_config
+from firmware.base.ratelimit import ClientTable
 from firmware.timing.sync_state import Leap, State, make_state
 from services.ntp.control import milliseconds
 from services.ntp.engine import STALE_NS, Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import decode_packet, ntp_to_ns
-from services.ntp.ratelimit import ClientTable
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_KEYS,

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware.config import SERVICE_NAMES, parse_config
-from firmware.config.schema import NtpSection
+from firmware.base.config import SERVICE_NAMES, parse_config
+from firmware.base.config.schema import NtpSection
+from firmware.base.ratelimit import ClientTable
 from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, make_state
@@ -27,7 +28,6 @@ from services.ntp.engine import STALE_NS, Engine
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import parse_keys
 from services.ntp.packet import decode_packet, ns_to_ntp
-from services.ntp.ratelimit import ClientTable
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import SERVICE_NAMES, parse_config
+from firmware.base.config import SERVICE_NAMES, parse_config
 from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state

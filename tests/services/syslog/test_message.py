@@ -2,7 +2,7 @@
 
 import pytest
 
-from firmware.events import Event, Severity
+from firmware.base.events import Event, Severity
 from services.syslog.message import encode_message, frame_octet_counted, truncate_datagram
 
 T = 1_800_000_000 * 10**9 + 5_000

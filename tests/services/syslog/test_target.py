@@ -5,7 +5,7 @@ import socket
 import ssl
 from pathlib import Path
 
-from firmware.events import Event, EventBus
+from firmware.base.events import Event, EventBus
 from services.syslog.forwarder import tls_context
 from services.syslog.target import Target
 from sim.clock import SteppedClock

@@ -3,11 +3,10 @@
 import asyncio
 import datetime
 
-from firmware.config.schema import SimGps
-from firmware.timing.clock import HostClock
+from hal.clock import HostClock
 from sim.clock import SteppedClock
 from sim.gps.backend import SimGpsReceiver
-from sim.gps.receiver import SECOND
+from sim.gps.receiver import SECOND, ReceiverSettings
 from sim.world import SimWorld
 from tests.hal.gps.recorder import Recorder
 
@@ -19,7 +18,7 @@ async def test_pps_and_nmea_mark_true_seconds_of_an_offset_drifting_world() -> N
     clock = HostClock()
     # Far enough ahead that marking host seconds instead would show in every stamp.
     world = SimWorld(clock.now_ns(), 300_000_000, 5.0)
-    receiver = SimGpsReceiver(SimGps(pps_jitter_ns=0), clock, world)
+    receiver = SimGpsReceiver(ReceiverSettings(pps_jitter_ns=0), clock, world=world)
     recorder = Recorder()
     await receiver.start(recorder)
     try:
@@ -44,7 +43,7 @@ async def test_pps_and_nmea_mark_true_seconds_of_an_offset_drifting_world() -> N
 def test_truth_compares_served_time_with_the_worlds_utc() -> None:
     start = MONTH_END - 10 * SECOND
     world = SimWorld(start, OFFSET_NS, 5.0)
-    receiver = SimGpsReceiver(SimGps(), SteppedClock(start), world)
+    receiver = SimGpsReceiver(ReceiverSettings(), SteppedClock(start), world=world)
     host = start + 10 * SECOND
     truth = receiver.truth(host, served_ns=host)
     assert truth == {
@@ -59,7 +58,9 @@ def test_truth_compares_served_time_with_the_worlds_utc() -> None:
 def test_truth_in_an_inserted_second_is_00_00_00_held() -> None:
     start = MONTH_END - 10 * SECOND
     world = SimWorld(start, OFFSET_NS)
-    receiver = SimGpsReceiver(SimGps(scenario="leap_insert"), SteppedClock(start), world)
+    receiver = SimGpsReceiver(
+        ReceiverSettings(scenario="leap_insert"), SteppedClock(start), world=world
+    )
     inside = world.host_ns(MONTH_END + SECOND // 2)
     assert receiver.truth(inside, served_ns=MONTH_END)["true_error_ns"] == 0
     after = world.host_ns(MONTH_END + 3 * SECOND)

@@ -6,10 +6,9 @@ import statistics
 
 import pytest
 
-from firmware.config.schema import GpsScenario, SimGps
 from hal.gps.nmea import EpochAssembler
-from hal.gps.types import Antenna, FixMode, LeapWarning, TimeSample
-from sim.gps.receiver import SECOND, SimReceiver
+from hal.gps.types import Antenna, FixMode, GpsScenario, LeapWarning, TimeSample
+from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 
 START = int(datetime.datetime(2026, 11, 30, 23, 59, 0, tzinfo=datetime.UTC).timestamp()) * SECOND
 LEAP = START + 60 * SECOND  # the end of November, where a leap second goes
@@ -33,7 +32,7 @@ def run(
 
 
 def receiver(scenario: GpsScenario, **settings: object) -> SimReceiver:
-    return SimReceiver(SimGps(scenario=scenario, **settings), START, seed=1)  # type: ignore[arg-type]
+    return SimReceiver(ReceiverSettings(scenario=scenario, **settings), START, seed=1)  # type: ignore[arg-type]
 
 
 def test_locked_reports_true_time_and_pps_on_the_second() -> None:

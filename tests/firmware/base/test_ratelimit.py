@@ -2,7 +2,7 @@
 
 import random
 
-from services.ntp.ratelimit import SECOND, ClientTable
+from firmware.base.ratelimit import SECOND, ClientTable
 
 
 def test_burst_then_one_per_interval() -> None:

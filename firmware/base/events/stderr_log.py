@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from firmware.events.event import Event
+from firmware.base.events.event import Event
 
 
 class StderrLog:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from firmware.atomic_file import append_line
+from firmware.base.atomic_file import append_line
 
 REDACTED = "<redacted>"
 

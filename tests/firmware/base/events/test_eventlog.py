@@ -4,7 +4,7 @@ import io
 import json
 from pathlib import Path
 
-from firmware.events import EventBus, EventLog, Severity, StderrLog
+from firmware.base.events import EventBus, EventLog, Severity, StderrLog
 from sim.clock import SteppedClock
 
 START_NS = 1_800_000_000 * 10**9

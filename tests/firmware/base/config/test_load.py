@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import SERVICE_NAMES, ConfigError, load_config, parse_config
+from firmware.base.config import SERVICE_NAMES, ConfigError, load_config, parse_config
 
 ALL = SERVICE_NAMES
 

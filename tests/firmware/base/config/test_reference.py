@@ -4,11 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from firmware.base.config.reference import reference_markdown
+from firmware.base.config.schema import Config
 from firmware.boot import AVAILABLE
-from firmware.config.reference import reference_markdown
-from firmware.config.schema import Config
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_docs_config_md_is_up_to_date() -> None:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from firmware.events.event import Event
+from firmware.base.events.event import Event
 
 
 class EventLog:

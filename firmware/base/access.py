@@ -1,15 +1,34 @@
 """Access rules for every service: ordered, first match wins, IPv4 and IPv6, behind the
-service's own allow-list; decisions cached per address."""
+service's own allow-list; decisions cached per address (free of I/O and events)."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from firmware.config.schema import NtpRule
-from firmware.events import EventBus, Severity
+from typing import Protocol
 
 CACHE_LIMIT = 65536
+
+
+class Rule(Protocol):
+    """One rule as a service's config gives it (NTP's [[services.ntp.rules]] are these)."""
+
+    @property
+    def network(self) -> str: ...
+    @property
+    def action(self) -> str:
+        """ "allow" or "deny"."""
+        ...
+
+    @property
+    def require_auth(self) -> bool: ...
+    @property
+    def query(self) -> bool: ...
+    @property
+    def kod(self) -> bool: ...
+    @property
+    def ratelimit(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +45,7 @@ DENY = Decision(False, False, False, False, False)
 
 
 class AccessRules:
-    def __init__(self, rules: list[NtpRule], allow: list[str]) -> None:
+    def __init__(self, rules: Sequence[Rule], allow: Sequence[str]) -> None:
         self.allow = [ipaddress.ip_network(network) for network in allow]
         self.rules = [
             (
@@ -60,14 +79,3 @@ class AccessRules:
             if ip in network:
                 return decision
         return DEFAULT
-
-
-def admit(access: AccessRules, events: EventBus, service: str, source: str) -> bool:
-    """True when `source` may use `service`; a refusal is a security event."""
-    if access.decide(source).allow:
-        return True
-    events.emit(
-        f"{service}.refused", Severity.WARNING, f"{service} connection from {source} not allowed",
-        {"source": source}, security=True,
-    )  # fmt: skip
-    return False

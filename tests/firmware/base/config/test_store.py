@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from firmware.config import SERVICE_NAMES, ConfigError
-from firmware.config.audit import REDACTED, AuditLog
-from firmware.config.schema import Section
-from firmware.config.store import ConfigStore, is_secret, redacted
+from firmware.base.config import SERVICE_NAMES, ConfigError
+from firmware.base.config.audit import REDACTED, AuditLog
+from firmware.base.config.schema import Section
+from firmware.base.config.store import ConfigStore, is_secret, redacted
 from sim.clock import SteppedClock
 
 START_NS = 1_800_000_000 * 10**9

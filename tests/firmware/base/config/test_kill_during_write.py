@@ -12,7 +12,7 @@ from pathlib import Path
 WRITER = r"""
 import sys
 from pathlib import Path
-from firmware.atomic_file import write_atomic
+from firmware.base.atomic_file import write_atomic
 
 path = Path(sys.argv[1])
 versions = [Path(p).read_bytes() for p in sys.argv[2:]]
@@ -45,7 +45,7 @@ def test_kill_9_never_leaves_a_torn_config(tmp_path: Path) -> None:
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(target), *files],
             stdout=subprocess.PIPE,
-            cwd=Path(__file__).resolve().parents[3],
+            cwd=Path(__file__).resolve().parents[4],
         )
         assert writer.stdout is not None
         assert writer.stdout.readline() == b"ready\n"

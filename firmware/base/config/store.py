@@ -10,11 +10,11 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel
 
-from firmware.atomic_file import remove_stale_temporaries, write_atomic
-from firmware.config.audit import REDACTED, AuditLog
-from firmware.config.load import ConfigError, parse_config, read_document
-from firmware.config.schema import Config
-from firmware.timing.clock import Clock
+from firmware.base.atomic_file import remove_stale_temporaries, write_atomic
+from firmware.base.config.audit import REDACTED, AuditLog
+from firmware.base.config.load import ConfigError, parse_config, read_document
+from firmware.base.config.schema import Config
+from hal.clock import Clock
 
 
 class ConfigStore:

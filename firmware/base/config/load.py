@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from firmware.config.schema import SERVICE_NAMES, Config
+from firmware.base.config.schema import SERVICE_NAMES, Config
 
 
 class ConfigError(Exception):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from firmware.events.event import Event, Severity
-from firmware.timing.clock import Clock
+from firmware.base.events.event import Event, Severity
+from hal.clock import Clock
 
 Sink = Callable[[Event], None]
 

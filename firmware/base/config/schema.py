@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from hal.gps.types import GpsScenario
+
 SERVICE_NAMES = ("ntp", "daytime", "time", "ssh", "telnet", "snmp", "https", "ptp", "console")
 
 
@@ -177,21 +179,6 @@ class Services(Section):
     https: HttpsSection = Field(default_factory=HttpsSection, description="HTTPS UI.")
     ptp: PtpSection = Field(default_factory=PtpSection, description="PTP grandmaster.")
     console: ConsoleSection = Field(default_factory=ConsoleSection, description="Console.")
-
-
-GpsScenario = Literal[
-    "locked",
-    "cold_start",
-    "antenna_open",
-    "antenna_short",
-    "satellites_lost",
-    "signal_regained",
-    "leap_insert",
-    "leap_delete",
-    "week_rollover",
-    "corrupt_sentences",
-    "pps_jitter",
-]
 
 
 class SimGps(Section):

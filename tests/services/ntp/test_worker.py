@@ -20,7 +20,8 @@ from services.ntp.engine import STALE_NS
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import SECOND, decode_packet
 from services.ntp.shared_state import SEQUENCE, SharedState
-from services.ntp.worker import SO_TIMESTAMPNS, Worker
+from services.ntp.sockets import SO_TIMESTAMPNS
+from services.ntp.worker import Worker
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
 
 

@@ -7,7 +7,6 @@ every time is host realtime nanoseconds (the kernel's stamps) or served time.
 
 from __future__ import annotations
 
-import datetime
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,15 +20,14 @@ from firmware.timing.holdover import (
     frequency_uncertainty,
     holdover_bound_ns,
 )
+from firmware.timing.leap_planning import LeapPlanner
 from firmware.timing.leaps import SECOND, LeapSchedule
+from firmware.timing.pairing import edge_for, unroll_weeks
 from firmware.timing.servo import FREQUENCY_MEMORY_S, MAX_RATE, Servo
 from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState, make_state
-from hal.gps.types import LeapWarning, PpsEdge, TimeSample
+from hal.gps.types import PpsEdge, TimeSample
 from hal.oscillator import PRESETS
 
-ROLLOVER_NS = 1024 * 7 * 86400 * SECOND
-# No receiver report can be older than this firmware: earlier dates are week-number rollover.
-EARLIEST_VALID_NS = int(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()) * SECOND
 REJECTS_BEFORE_RESET = 5
 OUTLIER_FLOOR_NS = 10_000
 
@@ -55,6 +53,7 @@ class Discipline:
     counters: Counters = field(default_factory=Counters)
     edges: deque[PpsEdge] = field(default_factory=lambda: deque(maxlen=8))
     leaps: LeapSchedule = field(init=False)
+    planner: LeapPlanner = field(init=False)
     good_run: int = 0
     rejected_run: int = 0
     measured_host: int | None = None
@@ -67,11 +66,11 @@ class Discipline:
     noise: NoiseEstimate = field(default_factory=NoiseEstimate)
     last_offset_ns: float = 0.0
     satellites_used: int = 0
-    gps_leap: LeapWarning = LeapWarning.NONE
     rollover: bool = False
 
     def __post_init__(self) -> None:
         self.leaps = LeapSchedule(self.settings.smear)
+        self.planner = LeapPlanner(self.leaps, self.events)
         self.spec = PRESETS[self.settings.oscillator]
 
     # -- reports from the receiver (GpsSink) --------------------------------------------
@@ -84,8 +83,8 @@ class Discipline:
         if not sample.valid or sample.utc_ns is None:
             return
         utc = self._correct_rollover(sample.utc_ns)
-        self._plan_gps_leap(sample.leap, utc)
-        edge = self._edge_for(sample.received_ns)
+        self.planner.from_gps(sample.leap, utc)
+        edge = edge_for(self.edges, sample.received_ns)
         if edge is None:
             self.counters.unpaired += 1
             return
@@ -93,17 +92,8 @@ class Discipline:
         now = max(sample.completed_ns, sample.received_ns)
         self._measure(edge.host_ns, self.leaps.to_continuous(utc, sample.leap_second), now)
 
-    def _edge_for(self, received_ns: int) -> PpsEdge | None:
-        """The PPS that began the second the NMEA describes: the last edge before it came."""
-        for edge in reversed(self.edges):
-            if received_ns - SECOND < edge.host_ns <= received_ns:
-                return edge
-        return None
-
     def _correct_rollover(self, utc_ns: int) -> int:
-        corrected = utc_ns
-        while corrected < EARLIEST_VALID_NS:
-            corrected += ROLLOVER_NS
+        corrected = unroll_weeks(utc_ns)
         if corrected != utc_ns:
             self.counters.rollovers_corrected += 1
             if not self.rollover:
@@ -235,28 +225,8 @@ class Discipline:
         seconds = (host_ns - self.measured_host) / SECOND
         return holdover_bound_ns(self.spec, seconds, self.error_at_measure_ns, self.frequency_error)
 
-    # -- leap seconds -------------------------------------------------------------------
-
-    def _plan_gps_leap(self, warning: LeapWarning, utc_ns: int) -> None:
-        if warning is self.gps_leap:
-            return
-        self.gps_leap = warning
-        if warning is LeapWarning.NONE:
-            return
-        self.plan_leap(end_of_month_ns(utc_ns), 1 if warning is LeapWarning.INSERT else -1, "GPS")
-
     def plan_leap(self, utc_at_ns: int, sign: int, source: str) -> None:
-        known = [e for e in self.leaps.events if e.utc_at_ns == utc_at_ns and e.sign == sign]
-        if known:
-            return
-        self.leaps.schedule(utc_at_ns, sign)
-        day = datetime.datetime.fromtimestamp(utc_at_ns // SECOND - 1, datetime.UTC)
-        kind = "inserted" if sign > 0 else "deleted"
-        self.events.emit(
-            "timing.leap_scheduled",
-            Severity.NOTICE,
-            f"leap second to be {kind} at the end of {day:%Y-%m-%d} UTC ({source})",
-        )
+        self.planner.plan(utc_at_ns, sign, source)
 
     # -- what services read -------------------------------------------------------------
 
@@ -293,10 +263,3 @@ class Discipline:
             self.state, self.est_error_ns(host_ns), leap_today, leap_pending,
             self.servo.frequency * 1e6, holdover, last_pps, self.satellites_used,
         )  # fmt: skip
-
-
-def end_of_month_ns(utc_ns: int) -> int:
-    """UTC of the 00:00:00 that starts the next month: where leap seconds happen."""
-    moment = datetime.datetime.fromtimestamp(utc_ns // SECOND, datetime.UTC)
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    return int(datetime.datetime(year, month, 1, tzinfo=datetime.UTC).timestamp()) * SECOND

@@ -8,7 +8,8 @@ from pathlib import Path
 from firmware.base.config.schema import Timing
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import ServiceTasks
-from firmware.timing.discipline import Discipline, end_of_month_ns
+from firmware.timing.discipline import Discipline
+from firmware.timing.leap_planning import end_of_month_ns
 from firmware.timing.leapfile import LeapFileError, LeapTable, load_leap_file
 from firmware.timing.leaps import SECOND
 from hal.clock import Clock

@@ -7,23 +7,17 @@ every time is host realtime nanoseconds (the kernel's stamps) or served time.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
 from firmware.base.config.schema import Timing
 from firmware.base.events import EventBus, Severity
-from firmware.timing.holdover import (
-    RECEIVER_FLOOR_NS,
-    NoiseEstimate,
-    frequency_drift,
-    frequency_uncertainty,
-    holdover_bound_ns,
-)
+from firmware.timing.bound import ErrorBound
+from firmware.timing.holdover import NoiseEstimate
 from firmware.timing.leap_planning import LeapPlanner
 from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.pairing import edge_for, unroll_weeks
-from firmware.timing.servo import FREQUENCY_MEMORY_S, MAX_RATE, Servo
+from firmware.timing.servo import Servo
 from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState, make_state
 from hal.gps.types import PpsEdge, TimeSample
 from hal.oscillator import PRESETS
@@ -56,14 +50,7 @@ class Discipline:
     planner: LeapPlanner = field(init=False)
     good_run: int = 0
     rejected_run: int = 0
-    measured_host: int | None = None
-    """Host time of the last measurement: the error bound grows from there."""
-    error_at_measure_ns: float = 0.0
-    frequency_error: float = 0.0
-    """Fractional: how wrong the learned frequency may be (bounds the error's growth)."""
-    frequency_doubt: float = 0.0
-    """What the frequency may have wandered during a gap, until measurements wear it down."""
-    noise: NoiseEstimate = field(default_factory=NoiseEstimate)
+    bound: ErrorBound = field(init=False)
     last_offset_ns: float = 0.0
     satellites_used: int = 0
     rollover: bool = False
@@ -71,7 +58,20 @@ class Discipline:
     def __post_init__(self) -> None:
         self.leaps = LeapSchedule(self.settings.smear)
         self.planner = LeapPlanner(self.leaps, self.events)
-        self.spec = PRESETS[self.settings.oscillator]
+        self.bound = ErrorBound(PRESETS[self.settings.oscillator])
+
+    @property
+    def measured_host(self) -> int | None:
+        """Host time of the last measurement: the error bound grows from there."""
+        return self.bound.measured_host
+
+    @property
+    def frequency_error(self) -> float:
+        return self.bound.frequency_error
+
+    @property
+    def noise(self) -> NoiseEstimate:
+        return self.bound.noise
 
     # -- reports from the receiver (GpsSink) --------------------------------------------
 
@@ -117,7 +117,7 @@ class Discipline:
         self.last_offset_ns = offset
         # The error bound says how far served time may be off; an offset beyond it (and the
         # noise) contradicts it: an outlier, unless it persists.
-        limit = self.est_error_ns(host_ns) + max(OUTLIER_FLOOR_NS, 8 * self._noise_ns())
+        limit = self.est_error_ns(host_ns) + max(OUTLIER_FLOOR_NS, 8 * self.bound.noise_ns())
         if abs(offset) > self.settings.step_threshold_ns or abs(offset) > limit:
             self.counters.outliers += 1
             self.rejected_run += 1
@@ -137,49 +137,20 @@ class Discipline:
 
     def _accept(self, host_ns: int, offset: float, now_ns: int) -> None:
         """A measurement: steer, learn the noise, and restart the error bound from it."""
-        servo = self.servo
-        gap_ns = host_ns - (self.measured_host or host_ns)
+        servo, bound = self.servo, self.bound
+        gap_ns = bound.since_measured(host_ns)
         if servo.last is None or gap_ns > self.settings.loss_seconds * SECOND:
-            # Back after a gap or a jump: the frequency may have wandered all the while, and
-            # the receiver may not be as quiet as it was.
-            gap = max(0, gap_ns) / SECOND
-            self.frequency_doubt += frequency_drift(self.spec, gap)
-            self.noise.doubt()
+            bound.after_gap(gap_ns)
         learning = servo.learning
         residual, offset_now = servo.update(host_ns, offset, now_ns)
         if residual is not None:
-            self.frequency_doubt *= 1 - servo.weight()
-            if not learning:  # the first residual after a step is the old frequency's error
-                self.noise.add(residual)
-        self.frequency_error = self._frequency_uncertainty()
-        # The bound restarts when the correction takes effect, from the offset carried
-        # forward to then with the new frequency, as uncertain as that frequency.
-        self.measured_host = servo.base_host
-        carried = self.frequency_error * (servo.base_host - host_ns)
-        self.error_at_measure_ns = (
-            abs(offset_now) + carried + 3 * self._noise_ns() + RECEIVER_FLOOR_NS
-        )
-
-    def _noise_ns(self) -> float:
-        """RMS noise of one offset: residuals are differences of two, hence the sqrt(2)."""
-        return math.sqrt(self.noise.variance / 2)
-
-    def _frequency_uncertainty(self) -> float:
-        servo = self.servo
-        if servo.learning:
-            return MAX_RATE
-        averaged = max(1 / servo.samples, 1 / (2 * FREQUENCY_MEMORY_S - 1))
-        measured_rms = math.sqrt(self.noise.variance * averaged) / SECOND
-        return frequency_uncertainty(self.spec, measured_rms) + self.frequency_doubt
+            bound.learn(residual, servo.weight(), learning)
+        bound.restart(servo, host_ns, offset_now)
 
     def _step(self, host_ns: int, reference_ns: int, why: str) -> None:
         before = self.servo.served(host_ns) if self.servo.started else host_ns
         self.servo.step(host_ns, reference_ns)
-        self.noise.doubt()
-        self.measured_host = host_ns
-        self.error_at_measure_ns = 3 * self._noise_ns() + RECEIVER_FLOOR_NS
-        self.frequency_error = MAX_RATE
-        self.frequency_doubt = 0.0
+        self.bound.stepped(host_ns)
         self.counters.steps += 1
         self.good_run = 0
         self.events.emit(
@@ -218,23 +189,22 @@ class Discipline:
         )  # fmt: skip
 
     def est_error_ns(self, host_ns: int) -> int:
-        """A bound on |served - true UTC|: the error at the last measurement, grown since by
-        the frequency uncertainty and the oscillator's aging and wander (holdover.py)."""
-        if not self.servo.started or self.measured_host is None:
+        """A bound on |served - true UTC| (bound.py), unknown until served time is set."""
+        if not self.servo.started:
             return UNKNOWN_ERROR_NS  # the host clock's, which nothing has measured
-        seconds = (host_ns - self.measured_host) / SECOND
-        return holdover_bound_ns(self.spec, seconds, self.error_at_measure_ns, self.frequency_error)
-
-    def plan_leap(self, utc_at_ns: int, sign: int, source: str) -> None:
-        self.planner.plan(utc_at_ns, sign, source)
+        return self.bound.est_error_ns(host_ns)
 
     # -- what services read -------------------------------------------------------------
 
     def configure(self, settings: Timing) -> None:
         """New settings from a reloaded config; the learned state is kept."""
         self.settings = settings
-        self.spec = PRESETS[settings.oscillator]
+        self.bound.spec = PRESETS[settings.oscillator]
         self.leaps.smear = settings.smear
+
+    def plan_leap(self, utc_at_ns: int, sign: int, source: str) -> None:
+        """A leap from elsewhere than the receiver (the leap-seconds file)."""
+        self.planner.plan(utc_at_ns, sign, source)
 
     def trusted(self) -> bool:
         """Served time has been locked once: from now on it must never run backwards."""

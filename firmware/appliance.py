@@ -4,76 +4,18 @@ reloads that restart only what changed, and what the admin command line may ask 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from firmware.admin.controls import Controls
-from firmware.admin.guard import LoginGuard
 from firmware.base.config import SERVICE_NAMES, Config, ConfigError
 from firmware.base.config.store import ConfigStore
-from firmware.base.events import EventBus, Severity
-from firmware.base.service import Service, StartError
+from firmware.base.events import Severity
+from firmware.base.service import Service
 from firmware.base.status import StatusTree
-from firmware.identity import Identity
+from firmware.context import Context
+from firmware.factory_reset import erase_for_reset
 from firmware.supervisor import Backoff, Supervisor
-from firmware.timing.clock import DisciplinedClock
-from firmware.timing.discipline import Discipline
-from firmware.timing.gps_monitor import GpsMonitor
-from hal.clock import Clock
-from hal.errors import DeviceError
-from hal.gps.types import GpsReceiver
-
-ERASED_ON_RESET = ("config.toml", "users.json", "keypad.json", "serial", "ssh_host_ed25519_key",
-                   "ssh_host_ed25519_key.pub", "ssh_host_rsa_key", "ssh_host_rsa_key.pub",
-                   "tls.key", "tls.crt", "ntp.keys", "ntp.keys.first-boot.sha256")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Context:
-    """What services are built from besides their own config."""
-
-    data_dir: Path
-    identity: Identity
-    events: EventBus
-    clock: Clock
-    """The host's realtime clock (with the sim GPS, true UTC is a model of its own)."""
-    gps: GpsMonitor
-    discipline: Discipline
-    served: DisciplinedClock
-    """The clock services stamp replies with."""
-    guard: LoginGuard
-    status: Callable[[], StatusTree] = dict
-    """What `status` shows on every console: set by the Appliance to its supervisor's."""
-    controls: Callable[[Config], Controls] | None = None
-    """What the command line may touch: set by the Appliance."""
-
-
-class GpsService:
-    """Runs the configured receiver under the supervisor, reporting to the GPS monitor."""
-
-    name = "gps"
-
-    def __init__(self, receiver: GpsReceiver, monitor: GpsMonitor) -> None:
-        self.receiver = receiver
-        self.monitor = monitor
-
-    async def start(self) -> None:
-        try:
-            await self.receiver.start(self.monitor)
-        except DeviceError as exc:
-            raise StartError(str(exc)) from exc
-
-    async def stop(self) -> None:
-        await self.receiver.stop()
-
-    async def wait(self) -> None:
-        await self.receiver.wait()
-
-    def status(self) -> dict[str, object]:
-        return {**self.receiver.status(), **self.monitor.status()}
-
 
 # A section of the status that is no service's own, built from the running appliance;
 # None leaves it out.
@@ -220,14 +162,7 @@ class Appliance:
         await self.start()
 
     def factory_reset(self) -> None:
-        data_dir = self.context.data_dir
-        for name in ERASED_ON_RESET:
-            with contextlib.suppress(FileNotFoundError):
-                (data_dir / name).unlink()
-        self.context.events.emit(
-            "appliance.factory_reset", Severity.WARNING,
-            "factory reset: config, accounts and keys erased", security=True,
-        )  # fmt: skip
+        erase_for_reset(self.context.data_dir, self.context.events)
         self.stopping.set()
 
 

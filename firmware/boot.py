@@ -12,14 +12,16 @@ from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.users import UserStore
-from firmware.appliance import Appliance, Context, GpsService, ServiceSpec
+from firmware.appliance import Appliance, ServiceSpec
 from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
 from firmware.base.config.schema import ConsoleSection, SimGps
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import EventBus, EventLog
 from firmware.base.service import Service
+from firmware.context import Context
 from firmware.control import ControlService
+from firmware.gps_service import GpsService
 from firmware.identity import Identity
 from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock

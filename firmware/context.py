@@ -1,0 +1,38 @@
+"""What the appliance's services are built from besides their own config section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware.admin.controls import Controls
+from firmware.admin.guard import LoginGuard
+from firmware.base.config import Config
+from firmware.base.events import EventBus
+from firmware.base.status import StatusTree
+from firmware.identity import Identity
+from firmware.timing.clock import DisciplinedClock
+from firmware.timing.discipline import Discipline
+from firmware.timing.gps_monitor import GpsMonitor
+from hal.clock import Clock
+
+
+@dataclass(frozen=True)
+class Context:
+    """What services are built from besides their own config."""
+
+    data_dir: Path
+    identity: Identity
+    events: EventBus
+    clock: Clock
+    """The host's realtime clock (with the sim GPS, true UTC is a model of its own)."""
+    gps: GpsMonitor
+    discipline: Discipline
+    served: DisciplinedClock
+    """The clock services stamp replies with."""
+    guard: LoginGuard
+    status: Callable[[], StatusTree] = dict
+    """What `status` shows on every console: set by the Appliance to its supervisor's."""
+    controls: Callable[[Config], Controls] | None = None
+    """What the command line may touch: set by the Appliance."""

@@ -1,7 +1,9 @@
-"""NTP packets (RFC 5905, versions 1-4): header, extension fields (RFC 7822), MAC trailer.
+"""NTP packets (RFC 5905, versions 1-4): the header layout, the trailer of extension fields
+(RFC 7822) and MAC, and timestamps.
 
-Pure encode and decode, one error type. Timestamps stay raw 64-bit NTP values here;
-`ns_to_ntp` and `ntp_to_ns` convert, with the era chosen nearest a pivot.
+The engine reads and writes the header at fixed offsets (TEMPLATE, STAMP in engine.py);
+here is what it decodes whole: the trailer, with the one error type. Timestamps stay raw
+64-bit NTP values; `ns_to_ntp` and `ntp_to_ns` convert, with the era chosen nearest a pivot.
 """
 
 from __future__ import annotations
@@ -48,41 +50,6 @@ class Mac:
     """Empty for a crypto-NAK (a bare key id 0)."""
 
 
-@dataclass(frozen=True)
-class NtpPacket:
-    leap: int
-    version: int
-    mode: int
-    stratum: int
-    poll: int
-    precision: int
-    root_delay: int
-    """NTP short format, 16.16 seconds."""
-    root_dispersion: int
-    refid: bytes
-    reference: int
-    origin: int
-    receive: int
-    transmit: int
-    extensions: tuple[Extension, ...] = ()
-    mac: Mac | None = None
-
-
-def decode_packet(data: bytes) -> NtpPacket:
-    if len(data) < HEADER_SIZE:
-        raise NtpPacketError(f"{len(data)} bytes is shorter than the 48-byte header")
-    (first, stratum, poll, precision, delay, dispersion, refid,
-     reference, origin, receive, transmit) = HEADER.unpack_from(data)  # fmt: skip
-    version = (first >> 3) & 7
-    if not 1 <= version <= 4:
-        raise NtpPacketError(f"version {version} is not 1-4")
-    extensions, mac = decode_trailer(memoryview(data)[HEADER_SIZE:], version)
-    return NtpPacket(
-        first >> 6, version, first & 7, stratum, poll, precision, delay, dispersion, refid,
-        reference, origin, receive, transmit, extensions, mac,
-    )  # fmt: skip
-
-
 def decode_trailer(rest: memoryview, version: int) -> tuple[tuple[Extension, ...], Mac | None]:
     extensions: list[Extension] = []
     offset = 0
@@ -106,33 +73,6 @@ def decode_trailer(rest: memoryview, version: int) -> tuple[tuple[Extension, ...
             raise NtpPacketError("a 4-byte trailer must be a crypto-NAK (key id 0)")
         return tuple(extensions), Mac(0, b"")
     return tuple(extensions), Mac(key_id, bytes(rest[offset + 4 :]))
-
-
-def encode_packet(packet: NtpPacket) -> bytes:
-    first = (packet.leap << 6) | (packet.version << 3) | packet.mode
-    parts = [
-        HEADER.pack(
-            first,
-            packet.stratum,
-            packet.poll,
-            packet.precision,
-            packet.root_delay,
-            packet.root_dispersion,
-            packet.refid,
-            packet.reference,
-            packet.origin,
-            packet.receive,
-            packet.transmit,
-        )  # fmt: skip
-    ]
-    for extension in packet.extensions:
-        padded = extension.value + b"\0" * (-len(extension.value) % 4)
-        length = max(MIN_EXTENSION, 4 + len(padded))
-        parts.append(struct.pack("!HH", extension.type, length))
-        parts.append(padded.ljust(length - 4, b"\0"))
-    if packet.mac is not None:
-        parts.append(struct.pack("!I", packet.mac.key_id) + packet.mac.digest)
-    return b"".join(parts)
 
 
 def ns_to_ntp(unix_ns: int) -> int:

@@ -14,7 +14,7 @@ from firmware.timing.sync_state import Leap, State, make_state
 from services.ntp.control import milliseconds
 from services.ntp.engine import STALE_NS, Engine, finish
 from services.ntp.keyring import KeyRing
-from services.ntp.packet import decode_packet, ntp_to_ns
+from services.ntp.packet import ntp_to_ns
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_KEYS,
@@ -23,6 +23,7 @@ from tests.services.ntp.captures import (
     CHRONY_SHA1,
     NTPLIB_V3,
 )
+from tests.services.ntp.ntp_codec import decode_packet
 
 NOW = 1_800_000_000 * 10**9
 LOCKED = make_state(State.LOCKED, 250, Leap.NONE, Leap.NONE, 0.0, 0.0, NOW, 9)

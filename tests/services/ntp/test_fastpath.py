@@ -27,8 +27,9 @@ from services.ntp import fast
 from services.ntp.engine import STALE_NS, Engine
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import parse_keys
-from services.ntp.packet import decode_packet, ns_to_ntp
+from services.ntp.packet import ns_to_ntp
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
+from tests.services.ntp.ntp_codec import decode_packet
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 KEYS = parse_keys(CHRONY_KEYS, "test")  # 1 MD5, 2 SHA1, 3 AES128CMAC

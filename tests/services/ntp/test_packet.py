@@ -2,17 +2,7 @@
 
 import pytest
 
-from services.ntp.packet import (
-    Extension,
-    Mac,
-    NtpPacket,
-    NtpPacketError,
-    decode_packet,
-    encode_packet,
-    ns_to_ntp,
-    ntp_to_ns,
-    short_format,
-)
+from services.ntp.packet import Extension, Mac, NtpPacketError, ns_to_ntp, ntp_to_ns, short_format
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_MD5,
@@ -22,6 +12,7 @@ from tests.services.ntp.captures import (
     CHRONYD_REPLY_AES,
     NTPLIB_V3,
 )
+from tests.services.ntp.ntp_codec import NtpPacket, decode_packet, encode_packet
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,12 @@ from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from services.ntp.engine import STALE_NS
 from services.ntp.keyring import KeyRing
-from services.ntp.packet import SECOND, decode_packet
+from services.ntp.packet import SECOND
 from services.ntp.shared_state import SEQUENCE, SharedState
 from services.ntp.sockets import SO_TIMESTAMPNS
 from services.ntp.worker import Worker
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
+from tests.services.ntp.ntp_codec import decode_packet
 
 
 @dataclass

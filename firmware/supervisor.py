@@ -1,4 +1,5 @@
-"""Runs services: starts them in order, restarts them with backoff, stops them in reverse."""
+"""Runs services: starts each and waits for its first attempt, restarts it with backoff,
+stops it when told (the appliance stops them in reverse, in its fixed order)."""
 
 from __future__ import annotations
 
@@ -113,11 +114,6 @@ class Supervisor:
         runner = self.runners.pop(name, None)
         if runner is not None:
             await runner.stop()
-
-    async def stop_all(self) -> None:
-        """Stop every service, the last started first."""
-        for name in reversed(list(self.runners)):
-            await self.stop(name)
 
     def status(self) -> dict[str, dict[str, object]]:
         return {

@@ -1,4 +1,5 @@
-"""The supervisor starts in order, stops in reverse, retries failed starts and restarts crashes."""
+"""The supervisor starts in order, stops what it is told, retries failed starts and restarts
+crashes."""
 
 import asyncio
 import os
@@ -79,14 +80,21 @@ def recording_bus() -> tuple[EventBus, list[Event]]:
     return bus, seen
 
 
-async def test_start_in_order_stop_in_reverse() -> None:
+async def stop_every(supervisor: Supervisor) -> None:
+    for name in list(supervisor.runners):
+        await supervisor.stop(name)
+
+
+async def test_starts_in_order_and_stops_each_by_name() -> None:
     bus, _ = recording_bus()
     journal: list[str] = []
     supervisor = Supervisor(bus, FAST)
     for name in ("a", "b", "c"):
         assert await supervisor.start(Listener(name, free_port(), journal))
-    await supervisor.stop_all()
-    assert journal == ["start a", "start b", "start c", "stop c", "stop b", "stop a"]
+    for name in ("c", "a", "b"):
+        await supervisor.stop(name)
+    assert journal == ["start a", "start b", "start c", "stop c", "stop a", "stop b"]
+    assert supervisor.status() == {}
 
 
 async def test_port_in_use_is_reported_retried_and_others_keep_running() -> None:
@@ -116,7 +124,7 @@ async def test_port_in_use_is_reported_retried_and_others_keep_running() -> None
             break
         await asyncio.sleep(0.02)
     assert await ask(busy_port) == b"hello\n"
-    await supervisor.stop_all()
+    await stop_every(supervisor)
 
 
 async def test_crash_restarts_only_that_service() -> None:
@@ -142,7 +150,7 @@ async def test_crash_restarts_only_that_service() -> None:
     assert journal.count("start steady") == 1 and "stop steady" not in journal
     assert await ask(flaky.port) == b"hello\n"
     assert await ask(steady.port) == b"hello\n"
-    await supervisor.stop_all()
+    await stop_every(supervisor)
 
 
 async def test_backoff_doubles_up_to_its_maximum() -> None:
@@ -168,7 +176,7 @@ async def test_stop_while_starting_or_retrying_releases_the_service(stop_during:
         else:
             asyncio.ensure_future(supervisor.start(Listener("x", port, journal)))
             await asyncio.sleep(0)
-        await supervisor.stop_all()
+        await supervisor.stop("x")
     finally:
         holder.close()
     assert journal[-1] == "stop x"

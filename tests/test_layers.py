@@ -36,6 +36,7 @@ def tree(tmp_path: Path) -> Path:
         ("firmware/base/access.py", "import firmware.timing.leaps", "Layers, top to bottom"),
         ("firmware/timing/servo.py", "import services.ntp.packet", "Layers, top to bottom"),
         ("services/ntp/engine.py", "import firmware.boot", "Layers, top to bottom"),
+        ("services/ssh/server.py", "import firmware.gps_service", "Layers, top to bottom"),
         ("sim/world.py", "import firmware.base.status", "Simulated devices use only"),
         ("services/telnet/server.py", "import firmware.admin.commands", "Services never reach"),
     ],

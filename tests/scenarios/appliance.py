@@ -37,8 +37,13 @@ def timeserver(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     )
 
 
+RUNNING: set["Booted"] = set()
+"""Appliances started and not yet stopped: tests/conftest.py stops what a test leaves."""
+
+
 class Booted:
     def __init__(self, data_dir: Path, config: Path | None = None, password: str | None = None):
+        RUNNING.add(self)
         self.data_dir = data_dir
         env = {k: v for k, v in os.environ.items() if k != "TIMESERVER_ADMIN_PASSWORD"}
         if password is not None:
@@ -85,6 +90,7 @@ class Booted:
         self.process.send_signal(number)
 
     def stop(self, seconds: float = 5.0) -> tuple[int, float]:
+        RUNNING.discard(self)
         began = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:

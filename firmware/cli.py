@@ -116,20 +116,24 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return data_dir, args.config or data_dir / "config.toml"
 
 
+def first_boot(args: argparse.Namespace) -> bool:
+    """The default config may be missing only before the first boot made this appliance's
+    serial number; a config named with --config must always exist."""
+    data_dir, _ = _paths(args)
+    return args.config is None and not (data_dir / "serial").exists()
+
+
 def validate(path: Path) -> int:
-    if not path.exists():
-        print(f"{path}: no such file", file=sys.stderr)
-        return 2
     if _config_or_problems(path) is None:
         return 2
     print(f"{path}: valid")
     return 0
 
 
-def _config_or_problems(path: Path) -> Config | None:
+def _config_or_problems(path: Path, missing_ok: bool = False) -> Config | None:
     """The config in `path`, or None after printing one line per problem."""
     try:
-        return load_config(path, AVAILABLE)
+        return load_config(path, AVAILABLE, missing_ok)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return None
@@ -138,7 +142,7 @@ def _config_or_problems(path: Path) -> Config | None:
 def hardening_audit(args: argparse.Namespace) -> int:
     """One line per recommendation; exit 1 when any fails."""
     data_dir, config_path = _paths(args)
-    config = _config_or_problems(config_path)
+    config = _config_or_problems(config_path, first_boot(args))
     if config is None:
         return 2
     keypad = KeypadLock(data_dir / "keypad.json", EventBus(HostClock()))
@@ -164,7 +168,7 @@ def show_status(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     _, config_path = _paths(args)
-    config = _config_or_problems(config_path)
+    config = _config_or_problems(config_path, first_boot(args))
     if config is None:
         return 2
     sys.stdout.write(tomli_w.dumps(redacted(config)))
@@ -176,7 +180,7 @@ def boot(args: argparse.Namespace) -> int:
     clock = HostClock()
     store = make_store(data_dir, config_path, clock)
     try:
-        config = store.load()
+        config = store.load(first_boot(args))
         now = datetime.datetime.now(datetime.UTC)
         identity = ensure_identity(data_dir, os.environ.get(PASSWORD_VARIABLE), now)
     except ConfigError as exc:

@@ -19,7 +19,7 @@ def parse_value(text: str) -> Any:
     """A TOML value (true, 123, "x", ["a", "b"]); anything else is taken as a string."""
     try:
         return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
@@ -23,25 +25,91 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def load_config(path: Path, available: Iterable[str]) -> Config:
-    """Read and check `path`; a missing file means every default."""
-    return parse_config(read_document(path), str(path), available)
+# A config is a few kilobytes; anything this big is the wrong file (or /dev/zero).
+MAX_BYTES = 1 << 20
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    """The TOML document in `path` as written, or {} when there is no file."""
-    if not path.exists():
-        return {}
+def load_config(path: Path, available: Iterable[str], missing_ok: bool = False) -> Config:
+    """Read and check `path`; a missing file is an error unless `missing_ok` (every default)."""
+    return parse_config(read_document(path, missing_ok), str(path), available)
+
+
+def read_document(path: Path, missing_ok: bool = False) -> dict[str, Any]:
+    """The TOML document in `path` as written ({} for a missing file when `missing_ok`).
+
+    Only a regular file of at most MAX_BYTES is read, and no message quotes its content.
+    """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {exc}"]) from exc
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        if missing_ok:
+            return {}
+        raise ConfigError([f"{path}: no such file"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError([f"{path}: not a regular file"])
+    try:
+        data = _read_bounded(path)
+        text = data.decode("utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+    except RecursionError as exc:
+        raise ConfigError([f"{path}: nested deeper than the config allows"]) from exc
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most MAX_BYTES; non-blocking, so a file swapped for a FIFO cannot hang us."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError([f"{path}: not a regular file"])
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise ConfigError([f"{path}: larger than {MAX_BYTES} bytes"])
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _depth(annotation: Any) -> int:
+    """How deeply a value of this type nests tables and arrays (a plain value: 0)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = annotation.model_fields.values()
+        return 1 + max((_depth(field.annotation) for field in fields), default=0)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _depth(get_args(annotation)[0])
+    if origin in (list, tuple, dict):
+        return 1 + max((_depth(arg) for arg in get_args(annotation)), default=0)
+    return 0
+
+
+def _nesting(value: object, limit: int) -> int:
+    """The nesting of a decoded value, counted no further than `limit` + 1."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_nesting(item, limit - 1) for item in items), default=0)
+
+
+MAX_DEPTH = _depth(Config)
 
 
 def parse_config(data: Mapping[str, Any], source: str, available: Iterable[str]) -> Config:
     """Check a decoded config against the schema and against what this build can run."""
+    if _nesting(data, MAX_DEPTH) > MAX_DEPTH:
+        raise ConfigError([f"{source}: nested deeper than the config allows ({MAX_DEPTH})"])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

@@ -16,6 +16,11 @@ from firmware.base.config.load import ConfigError, parse_config, read_document
 from firmware.base.config.schema import Config
 from hal.clock import Clock
 
+FACTORY_CONFIG = (
+    b"# Written at first boot: every key has its default (see docs/config.md).\n"
+    b"# Change keys with `config set` on a console, or edit and send SIGHUP.\n"
+)
+
 
 class ConfigStore:
     """Keeps the document the user wrote (not the defaults) so later defaults still apply."""
@@ -28,8 +33,15 @@ class ConfigStore:
         self.document: dict[str, Any] = {}
         self.config = parse_config({}, str(path), self.available)
 
-    def load(self) -> Config:
-        """Read the file; on any problem raise ConfigError and keep what was loaded before."""
+    def load(self, first_boot: bool = False) -> Config:
+        """Read the file; on any problem raise ConfigError and keep what was loaded before.
+
+        A missing file is a problem too, except at `first_boot`, which writes the factory
+        config (every default) so that from then on the file must be there.
+        """
+        if first_boot and not self.path.exists():
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(self.path, FACTORY_CONFIG)
         document = read_document(self.path)
         self.config = parse_config(document, str(self.path), self.available)
         self.document = document

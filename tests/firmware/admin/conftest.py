@@ -35,7 +35,7 @@ class Bench:
         self.store = ConfigStore(
             tmp_path / "config.toml", SERVICE_NAMES, AuditLog(tmp_path / "audit.log"), self.clock
         )
-        self.store.load()
+        self.store.load(first_boot=True)
         self.reloads = 0
         self.status = {"gps": {"state": "running", "fix": "THREE_D", "valid": True}}
         keys = tmp_path / "ntp.keys"

@@ -69,8 +69,14 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 3
 
 
-def test_missing_file_means_secure_defaults(tmp_path: Path) -> None:
-    config = load_config(tmp_path / "none.toml", ALL)
+def test_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "none.toml", ALL)
+    assert caught.value.problems == [f"{tmp_path / 'none.toml'}: no such file"]
+
+
+def test_missing_file_allowed_means_secure_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "none.toml", ALL, missing_ok=True)
     enabled = {name for name in ALL if getattr(config.services, name).enabled}
     assert enabled == {"ntp", "ssh", "https", "console"}
     assert config.services.ntp.port == 123
@@ -106,3 +112,44 @@ def test_syslog_targets_accept_the_three_transports() -> None:
     targets = ["udp://192.0.2.1:514", "tcp://[2001:db8::1]:514", "tls://logs.example:6514"]
     config = parse_config({"syslog": {"targets": targets}}, "config.toml", ALL)
     assert config.syslog.targets == targets
+
+
+def _one_line(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, ALL)
+    assert len(caught.value.problems) == 1 and "\n" not in caught.value.problems[0]
+    return caught.value.problems[0]
+
+
+def test_a_device_is_refused_without_reading_it() -> None:
+    assert _one_line(Path("/dev/zero")) == "/dev/zero: not a regular file"
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    assert _one_line(tmp_path) == f"{tmp_path}: not a regular file"
+
+
+def test_a_file_over_1_mib_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text("# padding\n" * 110_000)
+    assert _one_line(path) == f"{path}: larger than 1048576 bytes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 3000 + "]" * 3000 + "\n",
+        "x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
+        "[" + ".".join(["a"] * 3000) + "]\n",
+    ],
+    ids=["arrays", "inline-tables", "dotted-table"],
+)
+def test_nesting_deeper_than_the_schema_is_one_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    assert "nested deeper than the config allows" in _one_line(path)
+
+
+def test_the_deepest_schema_nesting_is_accepted() -> None:
+    data = {"services": {"ntp": {"rules": [{"network": "10.0.0.0/8"}]}}}
+    assert parse_config(data, "x", ALL).services.ntp.rules[0].network == "10.0.0.0/8"

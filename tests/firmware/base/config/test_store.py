@@ -27,7 +27,7 @@ def make_store(tmp_path: Path) -> ConfigStore:
 
 def test_set_writes_only_what_the_user_chose_and_audits_it(tmp_path: Path) -> None:
     store = make_store(tmp_path)
-    store.load()
+    store.load(first_boot=True)
     config = store.set(
         {"services.ntp.port": 1123, "syslog.targets": ["udp://127.0.0.1:514"]},
         "admin",
@@ -86,7 +86,7 @@ def test_secret_keys_are_known_from_the_schema() -> None:
 
 def test_hand_edited_file_changes_are_audited_on_reload(tmp_path: Path) -> None:
     store = make_store(tmp_path)
-    store.load()
+    store.load(first_boot=True)
     (tmp_path / "config.toml").write_text(
         '[services.ssh]\nallow = ["192.0.2.0/24"]\n[events]\nkeep = 9\n'
     )
@@ -101,10 +101,24 @@ def test_hand_edited_file_changes_are_audited_on_reload(tmp_path: Path) -> None:
 
 def test_lists_of_tables_are_audited_as_plain_data(tmp_path: Path) -> None:
     store = make_store(tmp_path)
-    store.load()
+    store.load(first_boot=True)
     rule = {"network": "192.0.2.0/24", "action": "deny"}
     store.set({"services.ntp.rules": [rule]}, "admin", "ssh 192.0.2.7")
     (entry,) = store.audit.entries()
     assert entry.old == [] and entry.new == [
         {**rule, "require_auth": False, "query": False, "kod": True, "ratelimit": True}
     ]
+
+
+def test_first_boot_writes_the_factory_config_and_later_loads_need_the_file(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path)
+    config = store.load(first_boot=True)
+    assert config.services.ntp.port == 123
+    assert tomllib.loads((tmp_path / "config.toml").read_text()) == {}
+    (tmp_path / "config.toml").unlink()
+    with pytest.raises(ConfigError) as caught:
+        store.reload("config file", "SIGHUP")
+    assert caught.value.problems == [f"{tmp_path / 'config.toml'}: no such file"]
+    assert store.config.services.ntp.port == 123

@@ -126,7 +126,9 @@ class Appliance:
         lines.append(f"  {'syslog':<8} forwarding to {targets}")
         gps = running.get("gps", {})
         where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
-        link = f" (link {self.config.gps.sim.link})" if self.config.gps.sim.link else ""
+        device = gps.get("device")
+        linked = device.get("link") if isinstance(device, dict) else None
+        link = f" (link {linked})" if linked else ""
         lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
         console = running.get("console", {}).get("port", "disabled")
         lines.append(f"  {'console':<8} {console}")

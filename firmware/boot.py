@@ -68,17 +68,29 @@ def receiver_settings(section: SimGps) -> ReceiverSettings:
     return ReceiverSettings(**{name: getattr(section, name) for name in names})
 
 
-GPS_BACKENDS: dict[str, Callable[[Config, Clock], GpsReceiver]] = {
-    "sim": lambda c, clock: SimGpsReceiver(
-        receiver_settings(c.gps.sim), clock, c.gps.sim.link, sim_world(c, clock.now_ns())
-    ),
-    "serial": lambda c, clock: SerialNmeaReceiver(
+def link_path(config: Config, data_dir: Path, name: str) -> str:
+    """Where a simulated device's pty link goes: the plain name `name` inside [device]
+    link_dir, or links/ in the data directory; empty for no link (sim/links.py makes it)."""
+    if not name:
+        return ""
+    directory = Path(config.device.link_dir) if config.device.link_dir else data_dir / "links"
+    return str(directory / name)
+
+
+GPS_BACKENDS: dict[str, Callable[[Config, Clock, Path], GpsReceiver]] = {
+    "sim": lambda c, clock, data_dir: SimGpsReceiver(
+        receiver_settings(c.gps.sim),
+        clock,
+        link_path(c, data_dir, c.gps.sim.link),
+        sim_world(c, clock.now_ns()),
+    ),  # fmt: skip
+    "serial": lambda c, clock, data_dir: SerialNmeaReceiver(
         c.gps.serial.url,
         c.gps.serial.baud,
         clock,
         LinuxPps(c.gps.serial.pps) if c.gps.serial.pps else None,
     ),
-    "gpsd": lambda c, clock: GpsdReceiver(
+    "gpsd": lambda c, clock, data_dir: GpsdReceiver(
         c.gps.gpsd.host, c.gps.gpsd.port, c.gps.gpsd.device, clock
     ),
 }
@@ -109,25 +121,26 @@ def _timing(config: Config, context: Context) -> Service:
 
 
 def _gps(config: Config, context: Context) -> Service:
-    receiver = GPS_BACKENDS[config.gps.backend](config, context.clock)
+    receiver = GPS_BACKENDS[config.gps.backend](config, context.clock, context.data_dir)
     return GpsService(receiver, context.gps)
 
 
 def _gps_settings(config: Config) -> object:
     """What the receiver is built from: the simulated world's wander also needs the preset."""
     sim = config.gps.backend == "sim" and config.gps.sim.clock_wander
-    return config.gps, config.timing.oscillator if sim else None
+    return config.gps, config.timing.oscillator if sim else None, config.device.link_dir
 
 
-CONSOLE_PORTS: dict[str, Callable[[ConsoleSection], ConsolePort]] = {
-    "sim": lambda section: PtyConsolePort(section.link),
-    "serial": lambda section: SerialConsolePort(section.url, section.baud),
+CONSOLE_PORTS: dict[str, Callable[[ConsoleSection, str], ConsolePort]] = {
+    "sim": lambda section, link: PtyConsolePort(link),
+    "serial": lambda section, link: SerialConsolePort(section.url, section.baud),
 }
 
 
 def _console(config: Config, context: Context) -> Service:
     section = config.services.console
-    port = CONSOLE_PORTS[section.backend](section)
+    link = link_path(config, context.data_dir, section.link)
+    port = CONSOLE_PORTS[section.backend](section, link)
     return ConsoleService(port, _console_session(config, context), config.admin.idle_timeout_s)
 
 

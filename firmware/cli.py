@@ -231,8 +231,9 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
 async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
     clock = HostClock()
     device = SimGpsDevice(
-        SimReceiver(ReceiverSettings(scenario=scenario), clock.now_ns()), clock, str(link)
-    )
+        SimReceiver(ReceiverSettings(scenario=scenario), clock.now_ns()), clock, str(link),
+        own_directory=False,
+    )  # fmt: skip
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):

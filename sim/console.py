@@ -8,10 +8,14 @@ import os
 import tty
 from pathlib import Path
 
+from sim.links import place_link, remove_link
+
 
 class PtyConsolePort:
-    def __init__(self, link: str = "") -> None:
+    def __init__(self, link: str = "", own_directory: bool = True) -> None:
+        """`link`: a path to make a symlink to the pty (see sim/links.py), or empty."""
         self.link = Path(link) if link else None
+        self.own_directory = own_directory
         self.master = -1
         self.path = ""
         self.description = "pty"
@@ -28,8 +32,11 @@ class PtyConsolePort:
         os.set_blocking(master, False)
         self.master = master
         if self.link is not None:
-            self.link.unlink(missing_ok=True)
-            self.link.symlink_to(self.path)
+            try:
+                place_link(self.link, self.path, self.own_directory)
+            except BaseException:
+                await self.close()
+                raise
         where = f"{self.link} -> {self.path}" if self.link else self.path
         self.description = f"pty {where} (attach: picocom -b 9600 {self.link or self.path})"
         asyncio.get_running_loop().add_reader(master, self._readable)
@@ -58,5 +65,5 @@ class PtyConsolePort:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self.master = self.keeper = -1
-        if self.link is not None and self.link.is_symlink():
-            self.link.unlink()
+        if self.link is not None and self.path:
+            remove_link(self.link, self.path)

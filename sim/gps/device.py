@@ -13,6 +13,7 @@ from hal.clock import Clock
 from hal.device_task import DeviceTask
 from hal.gps.types import GpsScenario, PpsEdge
 from sim.gps.receiver import SECOND, SimReceiver
+from sim.links import place_link, remove_link
 from sim.world import SimWorld
 
 # Real receivers finish the sentences of a second some tens of milliseconds after its PPS.
@@ -27,12 +28,14 @@ class SimGpsDevice:
     """
 
     def __init__(
-        self, receiver: SimReceiver, clock: Clock, link: str = "", world: SimWorld | None = None
-    ) -> None:
+        self, receiver: SimReceiver, clock: Clock, link: str = "", world: SimWorld | None = None,
+        own_directory: bool = True,
+    ) -> None:  # fmt: skip
         self.receiver = receiver
         self.clock = clock
         self.world = world if world is not None else SimWorld(clock.now_ns())
         self.link = Path(link) if link else None
+        self.own_directory = own_directory
         self.path = ""
         self.master = -1
         self.edges: list[Callable[[PpsEdge], None]] = []
@@ -49,8 +52,12 @@ class SimGpsDevice:
         os.set_blocking(master, False)
         self.master = master
         if self.link is not None:
-            self.link.unlink(missing_ok=True)
-            self.link.symlink_to(self.path)
+            try:
+                place_link(self.link, self.path, self.own_directory)
+            except BaseException:
+                os.close(master)
+                self.master = -1
+                raise
         self.runner.start(self._run())
 
     def on_pps(self, callback: Callable[[PpsEdge], None]) -> None:
@@ -95,8 +102,8 @@ class SimGpsDevice:
 
     async def stop(self) -> None:
         await self.runner.stop()
-        if self.link is not None and self.link.is_symlink():
-            self.link.unlink()
+        if self.link is not None and self.path:
+            remove_link(self.link, self.path)
         if self.master >= 0:
             with contextlib.suppress(OSError):
                 os.close(self.master)
@@ -105,6 +112,7 @@ class SimGpsDevice:
     def status(self) -> dict[str, object]:
         return {
             "pty": self.path,
+            "link": str(self.link) if self.link else "",
             "scenario": self.receiver.scenario,
             "seconds_written": self.written,
             "seconds_dropped": self.dropped,

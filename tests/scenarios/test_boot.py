@@ -148,15 +148,17 @@ def test_sighup_restarts_only_what_changed_and_refuses_bad_config(
 
 def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    link = tmp_path / "gps0"
-    write_config(config, f'[gps.sim]\nscenario = "antenna_short"\nlink = "{link}"\n')
+    link = tmp_path / "links" / "gps0"
+    device = f'[device]\nlink_dir = "{tmp_path / "links"}"\n'
+    write_config(config, f'{device}[gps.sim]\nscenario = "antenna_short"\nlink = "gps0"\n')
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
     assert "gps      sim receiver at /dev/pts/" in booted.stdout()
+    assert f"(link {link})" in booted.stdout()
     assert link.is_symlink()
     fault = booted.wait_event("gps.antenna_fault")
     assert fault["message"] == "GPS antenna short"
-    write_config(config, f'[gps.sim]\nscenario = "locked"\nlink = "{link}"\n')
+    write_config(config, f'{device}[gps.sim]\nscenario = "locked"\nlink = "gps0"\n')
     booted.signal(signal.SIGHUP)
     assert booted.wait_event("config.reloaded")["message"] == "config reloaded; restarted: gps"
     booted.wait_event("gps.fix_acquired")
@@ -165,9 +167,9 @@ def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> 
 
 
 def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
-    link = tmp_path / "console"
+    link = tmp_path / "data" / "links" / "console"
     config = tmp_path / "config.toml"
-    write_config(config, f'[services.console]\nlink = "{link}"\n')
+    write_config(config)
     booted = Booted(tmp_path / "data", config)
     booted.wait_event("appliance.ready")
     assert f"picocom -b 9600 {link}" in booted.stdout()

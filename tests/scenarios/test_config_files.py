@@ -3,7 +3,7 @@
 import signal
 from pathlib import Path
 
-from tests.scenarios.appliance import Booted, timeserver
+from tests.scenarios.appliance import Booted, timeserver, write_config
 
 
 def test_boot_with_a_named_config_that_does_not_exist_refuses(tmp_path: Path) -> None:
@@ -57,3 +57,18 @@ def test_sighup_after_the_file_was_deleted_keeps_the_running_config(tmp_path: Pa
     booted.wait_event("config.refused")
     assert not any(event["kind"] == "config.reloaded" for event in booted.events())
     assert booted.stop()[0] == 0
+
+
+def test_a_link_never_replaces_a_file_in_the_link_directory(tmp_path: Path) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    victim = links / "gps0"
+    victim.write_text("precious\n")
+    config = write_config(
+        tmp_path / "config.toml", f'[device]\nlink_dir = "{links}"\n[gps.sim]\nlink = "gps0"\n'
+    )
+    booted = Booted(tmp_path / "data", config)
+    failed = booted.wait_event("service.failed_to_start")
+    assert f"link directory {links} holds gps0, which is not a link" in str(failed["message"])
+    assert booted.stop()[0] == 0
+    assert victim.read_text() == "precious\n" and not victim.is_symlink()

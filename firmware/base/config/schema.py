@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -42,7 +44,23 @@ def _syslog_target(text: str) -> str:
     return text
 
 
+def _link_name(text: str) -> str:
+    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
+        raise ValueError(
+            "a link is a plain name (letters, digits, . _ -) made inside [device] link_dir"
+        )
+    return text
+
+
+def _link_dir(text: str) -> str:
+    if text and (not text.startswith("/") or ".." in PurePosixPath(text).parts):
+        raise ValueError("an absolute path without .. is required")
+    return text
+
+
 Port = Annotated[int, Field(ge=1, le=65535)]
+LinkName = Annotated[str, AfterValidator(_link_name)]
+LinkDir = Annotated[str, AfterValidator(_link_dir)]
 Address = Annotated[str, AfterValidator(_address)]
 Network = Annotated[str, AfterValidator(_network)]
 SyslogTarget = Annotated[str, AfterValidator(_syslog_target)]
@@ -159,7 +177,11 @@ class ConsoleSection(ServiceSection):
         "/dev/ttyS0", min_length=1, description="pyserial URL of the real port (serial backend)."
     )
     baud: int = Field(9600, ge=1200, le=921600, description="Line speed in bit/s.")
-    link: str = Field("", description="Sim backend: make this path a symlink to the console's pty.")
+    link: LinkName = Field(
+        "console",
+        description="Sim backend: name of a symlink to the console's pty, made in [device] "
+        "link_dir (picocom -b 9600 DATA_DIR/links/console); empty for none.",
+    )
     port: Port = Field(
         1, description="Unused by the serial console; kept so every service table has it."
     )
@@ -183,8 +205,10 @@ class Services(Section):
 
 class SimGps(Section):
     scenario: GpsScenario = Field("locked", description="Scenario the receiver starts in.")
-    link: str = Field(
-        "", description="Make this path a symlink to the receiver's pty, for gpsd or a terminal."
+    link: LinkName = Field(
+        "gps0",
+        description="Name of a symlink to the receiver's pty, made in [device] link_dir, for "
+        "gpsd or a terminal (gpsd -N -n -b DATA_DIR/links/gps0); empty for none.",
     )
     cold_start_seconds: int = Field(
         30, ge=0, le=3600, description="Seconds without a fix in the cold_start scenario."
@@ -357,6 +381,11 @@ class Device(Section):
         max_length=63,
         pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)?$",
         description="Host name of the appliance; empty uses timeserver-<serial>.",
+    )
+    link_dir: LinkDir = Field(
+        "",
+        description="Directory of the symlinks to simulated devices' ptys, kept for them alone "
+        "(it may hold nothing but links); empty uses links/ in the data directory.",
     )
 
 

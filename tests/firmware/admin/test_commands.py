@@ -133,3 +133,26 @@ def test_status_shows_the_simulated_worlds_truth_apart_from_the_services(bench: 
         "world offset 2500000 ns, +5.000000 ppm"
     ) in lines
     assert lines[-2:] == ["services", "  gps       running"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gps.sim.link", "/tmp/victim"),
+        ("gps.sim.link", "../config.toml"),
+        ("services.console.link", "/etc/passwd"),
+        ("device.link_dir", "relative/links"),
+        ("device.link_dir", "/var/lib/../../etc"),
+    ],
+)
+def test_config_set_refuses_a_link_outside_the_link_directory(
+    bench: Bench, key: str, value: str
+) -> None:
+    from firmware.admin.commands import Session
+
+    interpreter = bench.interpreter()
+    session = Session("admin", "admin", "ssh 192.0.2.9")
+    interpreter.run(f'config set {key} "{value}"', session)
+    refused = interpreter.run("config commit", session).text
+    assert refused.startswith("refused, nothing changed:") and key in refused
+    assert bench.reloads == 0

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware.base.small_file import UnreadableFile, read_regular_file
+
 NTP_TO_UNIX = 2_208_988_800
 
 
@@ -57,19 +59,25 @@ def parse_leap_file(text: str) -> LeapTable:
                 ntp_seconds, offset = (int(x) for x in line.split("#")[0].split()[:2])
                 hashed += [str(ntp_seconds), str(offset)]
                 entries.append((ntp_seconds - NTP_TO_UNIX, offset))
-        except (ValueError, IndexError) as exc:
-            raise LeapFileError(f"line {number}: cannot read {raw!r}") from exc
+        except (ValueError, IndexError):
+            # The line itself is never quoted: the path may name a file that is not ours.
+            raise LeapFileError(f"line {number}: not a leap-seconds.list line") from None
     if updated is None or expires is None or not entries:
         raise LeapFileError("missing the #$ update time, the #@ expiry or the table")
     actual = hashlib.sha1("".join(hashed).encode("ascii")).hexdigest()  # noqa: S324
     if digest != actual:
-        raise LeapFileError(f"hash mismatch: file says {digest or 'nothing'}, content is {actual}")
+        raise LeapFileError("hash mismatch: the #h line does not match the table")
     return LeapTable(updated - NTP_TO_UNIX, expires - NTP_TO_UNIX, tuple(entries))
 
 
 def load_leap_file(path: Path) -> LeapTable:
     try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LeapFileError(f"cannot read {path}: {exc}") from exc
-    return parse_leap_file(text)
+        text = read_regular_file(path).decode("ascii")
+    except UnreadableFile as exc:
+        raise LeapFileError(str(exc)) from exc
+    except UnicodeDecodeError:
+        raise LeapFileError(f"{path}: not ASCII text") from None
+    try:
+        return parse_leap_file(text)
+    except LeapFileError as exc:
+        raise LeapFileError(f"{path}: {exc}") from None

@@ -7,7 +7,15 @@ import os
 from pathlib import Path
 
 from firmware.base.atomic_file import write_atomic
-from services.ntp.keys import KeyType, NtpKey, format_keys, parse_keys, parse_secret
+from firmware.base.small_file import UnreadableFile, read_regular_file
+from services.ntp.keys import (
+    KeysFileError,
+    KeyType,
+    NtpKey,
+    format_keys,
+    parse_keys,
+    parse_secret,
+)
 
 
 class KeyRing:
@@ -28,7 +36,13 @@ class KeyRing:
         stamp = (info.st_mtime_ns, info.st_size)
         if stamp == self.stamp:
             return False
-        self.keys = parse_keys(self.path.read_text(encoding="ascii"), str(self.path))
+        try:
+            text = read_regular_file(self.path).decode("ascii")
+        except UnreadableFile as exc:
+            raise KeysFileError(str(exc)) from exc
+        except UnicodeDecodeError:
+            raise KeysFileError(f"{self.path}: not ASCII text") from None
+        self.keys = parse_keys(text, str(self.path))
         self.stamp = stamp
         return True
 

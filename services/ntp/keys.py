@@ -76,23 +76,34 @@ def parse_keys(text: str, source: str) -> dict[int, NtpKey]:
     keys: dict[int, NtpKey] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.split()
-        try:
-            if len(fields) != 3:
-                raise ValueError("expected: keyid type key")
-            key_id = int(fields[0])
-            if not 1 <= key_id <= 65535:
-                raise ValueError(f"key id {key_id} is not 1..65535")
-            key_type = TYPE_NAMES.get(fields[1].upper())
-            if key_type is None:
-                raise ValueError(f"type {fields[1]!r} is not MD5, SHA1 or AES128CMAC")
-            keys[key_id] = NtpKey(key_id, key_type, parse_secret(fields[2], key_type))
-        except ValueError as exc:
-            # The key text itself never goes into the message.
-            raise KeysFileError(f"{source}:{number}: {exc}") from None
+        if line:
+            # Neither the key nor any other text of the line goes into the message: the
+            # path may name a file that is not a keys file at all.
+            try:
+                key = _parse_line(line.split())
+            except ValueError as exc:
+                raise KeysFileError(f"{source}:{number}: {exc}") from None
+            keys[key.key_id] = key
     return keys
+
+
+def _parse_line(fields: list[str]) -> NtpKey:
+    if len(fields) != 3:
+        raise ValueError("expected: keyid type key")
+    if not fields[0].isdigit() or not 1 <= int(fields[0]) <= 65535:
+        raise ValueError("the key id is not a number 1..65535")
+    key_type = TYPE_NAMES.get(fields[1].upper())
+    if key_type is None:
+        raise ValueError("the type is not MD5, SHA1 or AES128CMAC")
+    try:
+        secret = parse_secret(fields[2], key_type)
+    except UnicodeError:
+        raise ValueError("the key is not ASCII") from None
+    except ValueError as exc:
+        if "fromhex" in str(exc):
+            raise ValueError("the key is not hex") from None
+        raise
+    return NtpKey(int(fields[0]), key_type, secret)
 
 
 def format_keys(keys: dict[int, NtpKey]) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,6 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from firmware.base.config.schema import SERVICE_NAMES, Config
+from firmware.base.small_file import UnreadableFile, read_regular_file
 
 
 class ConfigError(Exception):
@@ -25,10 +24,6 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-# A config is a few kilobytes; anything this big is the wrong file (or /dev/zero).
-MAX_BYTES = 1 << 20
-
-
 def load_config(path: Path, available: Iterable[str], missing_ok: bool = False) -> Config:
     """Read and check `path`; a missing file is an error unless `missing_ok` (every default)."""
     return parse_config(read_document(path, missing_ok), str(path), available)
@@ -37,23 +32,14 @@ def load_config(path: Path, available: Iterable[str], missing_ok: bool = False) 
 def read_document(path: Path, missing_ok: bool = False) -> dict[str, Any]:
     """The TOML document in `path` as written ({} for a missing file when `missing_ok`).
 
-    Only a regular file of at most MAX_BYTES is read, and no message quotes its content.
+    Only a regular file of at most 1 MiB is read, and no message quotes its content.
     """
     try:
-        info = os.stat(path)
-    except FileNotFoundError as exc:
-        if missing_ok:
+        text = read_regular_file(path).decode("utf-8")
+    except UnreadableFile as exc:
+        if exc.missing and missing_ok:
             return {}
-        raise ConfigError([f"{path}: no such file"]) from exc
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise ConfigError([f"{path}: not a regular file"])
-    try:
-        data = _read_bounded(path)
-        text = data.decode("utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
+        raise ConfigError([str(exc)]) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text"]) from exc
     try:
@@ -62,24 +48,6 @@ def read_document(path: Path, missing_ok: bool = False) -> dict[str, Any]:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
     except RecursionError as exc:
         raise ConfigError([f"{path}: nested deeper than the config allows"]) from exc
-
-
-def _read_bounded(path: Path) -> bytes:
-    """At most MAX_BYTES; non-blocking, so a file swapped for a FIFO cannot hang us."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigError([f"{path}: not a regular file"])
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise ConfigError([f"{path}: larger than {MAX_BYTES} bytes"])
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def _depth(annotation: Any) -> int:

@@ -58,3 +58,32 @@ def test_own_file_with_a_future_leap() -> None:
 def test_broken_files_are_refused(text: str) -> None:
     with pytest.raises(LeapFileError):
         parse_leap_file(text)
+
+
+SHADOW_LIKE = "root:$6$saltsalt$hashhash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SHADOW_LIKE,
+        "#h 726f6f74 2432 73616c74\n" + REAL.read_text().split("#h")[0],
+        "3692217600 root:$6$saltsalt\n",
+    ],
+    ids=["shadow", "hash-line", "table-line"],
+)
+def test_no_text_of_a_file_that_is_not_a_leap_file_reaches_the_message(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "shadow"
+    path.write_text(text)
+    with pytest.raises(LeapFileError) as caught:
+        load_leap_file(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    message = str(caught.value).removeprefix(f"{path}: ")
+    assert "root" not in message and "salt" not in message and "726f6f74" not in message
+
+
+def test_a_device_is_not_read(tmp_path: Path) -> None:
+    with pytest.raises(LeapFileError, match="/dev/zero: not a regular file"):
+        load_leap_file(Path("/dev/zero"))

@@ -48,11 +48,11 @@ def test_ntpsec_format_and_chrony_prefixes() -> None:
     ("line", "message"),
     [
         ("1 MD5", "expected: keyid type key"),
-        ("0 MD5 abc", "key id 0 is not 1..65535"),
-        ("70000 MD5 abc", "key id 70000"),
-        ("1 SHA256 abc", "type 'SHA256' is not MD5, SHA1 or AES128CMAC"),
+        ("0 MD5 abc", "the key id is not a number 1..65535"),
+        ("70000 MD5 abc", "the key id is not a number 1..65535"),
+        ("1 SHA256 abc", "the type is not MD5, SHA1 or AES128CMAC"),
         ("1 AES128CMAC 0011", "an AES-128-CMAC key is 16 bytes, not 4"),
-        ("1 MD5 zz" + "0" * 40, "non-hexadecimal"),
+        ("1 MD5 zz" + "0" * 40, "the key is not hex"),
     ],
 )
 def test_bad_lines_name_the_line_and_never_the_secret(line: str, message: str) -> None:
@@ -85,3 +85,27 @@ def test_only_trusted_keys_are_used(tmp_path: Path) -> None:
     path.write_text(CHRONY_KEYS)
     ring = KeyRing(path, trusted=[3])
     assert ring.lookup(3) is not None and ring.lookup(1) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "root:$6$saltsalt$hashhash:19000:0:99999:7::: x y",
+        "root:$6$saltsalt$hashhash:19000:0:99999:7:::",
+        "1 root:$6$saltsalt$hashhash x",
+        "1 MD5 root:$6$saltsalt$hashhash\u00e9",
+    ],
+)
+def test_no_text_of_a_file_that_is_not_a_keys_file_reaches_the_message(line: str) -> None:
+    with pytest.raises(KeysFileError) as caught:
+        parse_keys(line + "\n", "/etc/shadow")
+    message = str(caught.value).removeprefix("/etc/shadow:1: ")
+    assert "root" not in message and "salt" not in message
+
+
+def test_a_keys_file_that_is_not_ascii_names_no_byte(tmp_path: Path) -> None:
+    path = tmp_path / "keys"
+    path.write_bytes("1 MD5 s\u00e9cret\n".encode())
+    with pytest.raises(KeysFileError) as caught:
+        KeyRing(path, [])
+    assert str(caught.value) == f"{path}: not ASCII text"

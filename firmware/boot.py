@@ -19,6 +19,7 @@ from firmware.base.config.schema import ConsoleSection, SimGps
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import EventBus, EventLog
 from firmware.base.service import Service
+from firmware.config_files import check_named_files
 from firmware.context import Context
 from firmware.control import ControlService
 from firmware.gps_service import GpsService
@@ -326,4 +327,7 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
 
 
 def make_store(data_dir: Path, config_path: Path, clock: Clock) -> ConfigStore:
-    return ConfigStore(config_path, AVAILABLE, AuditLog(data_dir / "audit.log"), clock)
+    def check(config: Config, changed: list[str]) -> list[str]:
+        return check_named_files(config, changed, data_dir)
+
+    return ConfigStore(config_path, AVAILABLE, AuditLog(data_dir / "audit.log"), clock, check)

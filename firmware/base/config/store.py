@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,13 @@ FACTORY_CONFIG = (
 class ConfigStore:
     """Keeps the document the user wrote (not the defaults) so later defaults still apply."""
 
-    def __init__(self, path: Path, available: Iterable[str], audit: AuditLog, clock: Clock):
+    def __init__(
+        self, path: Path, available: Iterable[str], audit: AuditLog, clock: Clock,
+        check: Callable[[Config, list[str]], list[str]] | None = None,
+    ) -> None:  # fmt: skip
+        """`check(new, changed_keys)` returns one line per problem a commit must not make,
+        such as a named file the appliance cannot use (the composition root supplies it)."""
+        self.check = check
         self.path = path
         self.available = frozenset(available)
         self.audit = audit
@@ -53,6 +59,9 @@ class ConfigStore:
         for key, value in changes.items():
             _put(document, key, value)
         new = parse_config(document, str(self.path), self.available)
+        problems = self.check(new, list(changes)) if self.check else []
+        if problems:
+            raise ConfigError(problems)
         old = self.config
         remove_stale_temporaries(self.path)
         write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))

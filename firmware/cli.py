@@ -244,16 +244,14 @@ async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
 async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     loop = asyncio.get_running_loop()
     stopping = appliance.stopping
-    reloads = asyncio.Lock()
 
     async def reload() -> None:
-        async with reloads:
-            try:
-                await appliance.reload()
-            except Exception as exc:
-                appliance.context.events.emit(
-                    "config.reload_failed", Severity.ERROR, f"reload failed: {exc!r}"
-                )
+        try:
+            await appliance.reload()
+        except Exception as exc:
+            appliance.context.events.emit(
+                "config.reload_failed", Severity.ERROR, f"reload failed: {exc!r}"
+            )
 
     pending: set[asyncio.Task[None]] = set()
 
@@ -272,8 +270,7 @@ async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     events.emit("appliance.ready", Severity.NOTICE, "appliance ready")
     await stopping.wait()
     events.emit("appliance.stopping", Severity.NOTICE, "appliance stopping")
-    async with reloads:
-        await appliance.stop()
+    await appliance.stop()
     events.emit("appliance.stopped", Severity.NOTICE, "appliance stopped")
     return 0
 

@@ -104,7 +104,10 @@ class Supervisor:
         self.runners: dict[str, Runner] = {}
 
     async def start(self, service: Service) -> bool:
-        """Start one service and wait for its first attempt; True when it is running."""
+        """Start one service and wait for its first attempt; True when it is running.
+
+        A runner of the same name is stopped first, so that no service runs twice."""
+        await self.stop(service.name)
         runner = Runner(service, self.events, self.backoff)
         self.runners[service.name] = runner
         await runner.first_attempt.wait()

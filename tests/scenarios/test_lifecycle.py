@@ -1,0 +1,102 @@
+"""The appliance's life under pressure: config changes at the same moment, NTP workers that
+die, and a second appliance on the same port or data directory (issue 12, items 6-8)."""
+
+import asyncio
+import signal
+import socket
+import time
+from pathlib import Path
+
+import asyncssh
+
+from tests.interop.ntp_appliance import ntp_status
+from tests.scenarios.appliance import Booted, write_config
+from tests.tools import free_port
+
+PASSWORD = "correct horse battery"
+
+
+def ntp_worker_pids(booted: Booted) -> list[int]:
+    """The appliance's child processes that are NTP workers, orphans of old runners too."""
+    pid = booted.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers = []
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"services.ntp.worker" in command:
+            workers.append(int(child))
+    return workers
+
+
+def answered(port: int, count: int, wait: float = 0.3) -> int:
+    """How many of `count` plain requests, each from its own source port, got a reply."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", port))
+        replies = 0
+        deadline = time.monotonic() + wait
+        for sock in sockets:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                sock.recv(2048)
+                replies += 1
+            except TimeoutError:
+                pass
+        return replies
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def boot_ntp(directory: Path, ntp_port: int, ssh_port: int | None = None) -> Booted:
+    ssh = f'[services.ssh]\nport = {ssh_port}\nbind = ["127.0.0.1"]\n' if ssh_port else ""
+    text = f'[services.ntp]\nport = {ntp_port}\nbind = ["127.0.0.1"]\nworkers = 2\n{ssh}'
+    booted = Booted(directory / "data", write_config(directory / "config.toml", text), PASSWORD)
+    booted.wait_event("appliance.ready", seconds=30)
+    return booted
+
+
+async def admin_commands(port: int, commands: list[str], hangup: Booted | None = None) -> list[str]:
+    """Each command in its own SSH session, all at once, on one connection; with `hangup`,
+    that appliance gets SIGHUPs while they run."""
+    async with asyncssh.connect(
+        "127.0.0.1", port, username="admin", password=PASSWORD, known_hosts=None
+    ) as connection:
+        running = asyncio.gather(*(connection.run(command) for command in commands))
+        for _ in range(3 if hangup else 0):
+            await asyncio.sleep(0.05)
+            hangup.signal(signal.SIGHUP)  # type: ignore[union-attr]
+        results = await asyncio.wait_for(running, 60)
+    return [str(result.stdout) for result in results]
+
+
+def test_concurrent_config_changes_leave_one_pool_with_the_last_rules(tmp_path: Path) -> None:
+    ntp_port, ssh_port = free_port(socket.SOCK_DGRAM), free_port()
+    booted = boot_ntp(tmp_path, ntp_port, ssh_port)
+    assert answered(ntp_port, 20) == 20
+    adds = [f"ntp rules add 10.{n}.0.0/16" for n in range(20)]
+    replies = asyncio.run(admin_commands(ssh_port, adds, hangup=booted))
+    assert all("rules in force" in reply for reply in replies), replies
+    last = asyncio.run(admin_commands(ssh_port, ["ntp rules add 127.0.0.1/32 deny"]))
+    assert "21 rules in force" in last[0], last
+    # Reloads may still be under way: wait (bounded) for one pool with the last rules.
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = ntp_worker_pids(booted)
+        if len(workers) == 2 and ntp_status(booted).get("state") == "running":
+            if answered(ntp_port, 50) == 0:
+                break
+    time.sleep(1.0)
+    workers = ntp_worker_pids(booted)
+    assert len(workers) == 2, f"NTP workers running: {workers}"
+    assert sorted(ntp_status(booted)["worker_pids"]) == sorted(workers)
+    assert answered(ntp_port, 200) == 0, "a worker answered a client the last rule denies"
+    booted.stop()

@@ -6,21 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass
 
 from firmware.base.events import EventBus, Severity
-from firmware.base.service import Service, StartError
+from firmware.base.service import Backoff, Service, StartError
 
-
-@dataclass(frozen=True)
-class Backoff:
-    initial: float = 1.0
-    maximum: float = 60.0
-    stable_after: float = 30.0
-    """A service that ran this long before crashing is retried after `initial` again."""
-
-    def next(self, delay: float) -> float:
-        return min(delay * 2, self.maximum)
+__all__ = ["Backoff", "Runner", "Supervisor", "describe_failure"]
 
 
 def describe_failure(error: BaseException) -> str:

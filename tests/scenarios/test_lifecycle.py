@@ -2,8 +2,11 @@
 die, and a second appliance on the same port or data directory (issue 12, items 6-8)."""
 
 import asyncio
+import os
 import signal
 import socket
+import struct
+import threading
 import time
 from pathlib import Path
 
@@ -99,4 +102,80 @@ def test_concurrent_config_changes_leave_one_pool_with_the_last_rules(tmp_path: 
     assert len(workers) == 2, f"NTP workers running: {workers}"
     assert sorted(ntp_status(booted)["worker_pids"]) == sorted(workers)
     assert answered(ntp_port, 200) == 0, "a worker answered a client the last rule denies"
+    booted.stop()
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+class ReplyLog:
+    """Plain requests every 20 ms, each from its own source port (so that SO_REUSEPORT
+    spreads them over the workers), and the kernel's receive time of each reply."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.stamps: list[float] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 60  # bounded even if the test never stops it
+        while not self.done.is_set() and time.monotonic() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                sock.bind(("127.0.0.1", 0))
+                sock.settimeout(0.1)
+                sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", self.port))
+                try:
+                    _, ancillary, _, _ = sock.recvmsg(2048, 64)
+                except TimeoutError:
+                    continue
+            seconds, nanoseconds = struct.unpack("@qq", ancillary[0][2])
+            self.stamps.append(seconds + nanoseconds / 1e9)
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+    def longest_gap(self, since: float) -> float:
+        """The longest time without a reply from `since` (time.time) to the last reply."""
+        times = [since, *(stamp for stamp in self.stamps if stamp > since)]
+        return max(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+
+
+def replaced(booted: Booted, pid: int, seconds: float = 15.0) -> list[int]:
+    """The worker pids once `pid` is gone and two workers serve again."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = list(ntp_status(booted).get("worker_pids", []))
+        if pid not in pids and len(ntp_worker_pids(booted)) == 2:
+            return pids
+        time.sleep(0.1)
+    raise AssertionError(f"worker {pid} not replaced: {ntp_status(booted)}")
+
+
+def test_a_killed_worker_is_replaced_alone_while_the_other_serves(tmp_path: Path) -> None:
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot_ntp(tmp_path, port)
+    first, second = ntp_status(booted)["worker_pids"]
+    log = ReplyLog(port)
+    try:
+        time.sleep(1.0)
+        killed = time.time()
+        os.kill(first, signal.SIGKILL)
+        pids = replaced(booted, first)
+        assert second in pids, "the healthy worker was stopped too"
+        time.sleep(1.0)
+        assert log.longest_gap(killed) < 0.6, "NTP went silent after one worker died"
+        for _ in range(4):  # the same worker keeps dying: NTP stays up through the backoff
+            victim = next(pid for pid in pids if pid != second)
+            os.kill(victim, signal.SIGKILL)
+            pids = replaced(booted, victim, seconds=30)
+            assert second in pids
+        assert log.longest_gap(killed) < 0.6
+    finally:
+        log.stop()
+    assert ntp_status(booted)["state"] == "running"
     booted.stop()

@@ -27,6 +27,7 @@ from firmware.base.config.store import redacted
 from firmware.base.events import EventBus, EventLog, Severity, StderrLog
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
 from firmware.control import ask
+from firmware.data_lock import DataDirInUse, lock_data_dir
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
@@ -173,6 +174,11 @@ def show(args: argparse.Namespace) -> int:
 
 def boot(args: argparse.Namespace) -> int:
     data_dir, config_path = _paths(args)
+    try:
+        lock = lock_data_dir(data_dir)  # held until the process exits
+    except (DataDirInUse, OSError) as exc:
+        print(f"timeserver: {exc}; nothing started", file=sys.stderr)
+        return 2
     clock = HostClock()
     store = make_store(data_dir, config_path, clock)
     try:
@@ -194,7 +200,10 @@ def boot(args: argparse.Namespace) -> int:
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
     appliance = make_appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
-    return asyncio.run(run(appliance, banner))
+    try:
+        return asyncio.run(run(appliance, banner))
+    finally:
+        os.close(lock)
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:

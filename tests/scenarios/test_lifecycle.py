@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncssh
 
 from tests.interop.ntp_appliance import ntp_status
-from tests.scenarios.appliance import Booted, write_config
+from tests.scenarios.appliance import Booted, timeserver, write_config
 from tests.tools import free_port
 
 PASSWORD = "correct horse battery"
@@ -60,6 +60,7 @@ def answered(port: int, count: int, wait: float = 0.3) -> int:
 
 def boot_ntp(directory: Path, ntp_port: int, ssh_port: int | None = None) -> Booted:
     ssh = f'[services.ssh]\nport = {ssh_port}\nbind = ["127.0.0.1"]\n' if ssh_port else ""
+    directory.mkdir(exist_ok=True)
     text = f'[services.ntp]\nport = {ntp_port}\nbind = ["127.0.0.1"]\nworkers = 2\n{ssh}'
     booted = Booted(directory / "data", write_config(directory / "config.toml", text), PASSWORD)
     booted.wait_event("appliance.ready", seconds=30)
@@ -179,3 +180,33 @@ def test_a_killed_worker_is_replaced_alone_while_the_other_serves(tmp_path: Path
         log.stop()
     assert ntp_status(booted)["state"] == "running"
     booted.stop()
+
+
+def test_a_second_appliance_on_the_same_ntp_port_is_refused_and_named(tmp_path: Path) -> None:
+    port = free_port(socket.SOCK_DGRAM)
+    first = boot_ntp(tmp_path / "first", port)
+    owners = ntp_status(first)["worker_pids"]
+    second = boot_ntp(tmp_path / "second", port)
+    status = ntp_status(second)
+    assert status["state"] != "running", "the second appliance shares the first one's port"
+    assert f"127.0.0.1:{port}/udp" in status["last_error"], status
+    assert any(f"pid {pid}" in status["last_error"] for pid in owners), status
+    assert ntp_worker_pids(second) == []
+    assert answered(port, 40) == 40
+    second.stop()
+    first.stop()
+
+
+def test_a_second_appliance_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    first = boot_ntp(tmp_path, free_port(socket.SOCK_DGRAM))
+    config = write_config(tmp_path / "other.toml")
+    second = Booted(first.data_dir, config, PASSWORD)
+    try:
+        code = second.process.wait(timeout=30)
+    finally:
+        second.stop()
+    assert code == 2
+    assert f"in use by the appliance with pid {first.process.pid}" in second.stderr()
+    assert (first.data_dir / "control.sock").exists()
+    assert timeserver("status", "--data-dir", str(first.data_dir)).returncode == 0
+    first.stop()

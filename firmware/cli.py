@@ -174,20 +174,19 @@ def show(args: argparse.Namespace) -> int:
 
 def boot(args: argparse.Namespace) -> int:
     data_dir, config_path = _paths(args)
-    try:
-        lock = lock_data_dir(data_dir)  # held until the process exits
-    except (DataDirInUse, OSError) as exc:
-        print(f"timeserver: {exc}; nothing started", file=sys.stderr)
-        return 2
     clock = HostClock()
     store = make_store(data_dir, config_path, clock)
     try:
         config = store.load()
+        lock = lock_data_dir(data_dir)  # held until the process exits
         now = datetime.datetime.now(datetime.UTC)
         identity = ensure_identity(data_dir, os.environ.get(PASSWORD_VARIABLE), now)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         print("timeserver: config refused; nothing started", file=sys.stderr)
+        return 2
+    except DataDirInUse as exc:
+        print(f"timeserver: {exc}; nothing started", file=sys.stderr)
         return 2
     except PasswordError as exc:
         print(f"timeserver: {PASSWORD_VARIABLE}: {exc}", file=sys.stderr)

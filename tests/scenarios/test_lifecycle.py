@@ -191,7 +191,6 @@ def test_a_second_appliance_on_the_same_ntp_port_is_refused_and_named(tmp_path: 
     assert status["state"] != "running", "the second appliance shares the first one's port"
     assert f"127.0.0.1:{port}/udp" in status["last_error"], status
     assert any(f"pid {pid}" in status["last_error"] for pid in owners), status
-    assert ntp_worker_pids(second) == []
     assert answered(port, 40) == 40
     second.stop()
     first.stop()

@@ -54,6 +54,10 @@ class Appliance:
         self.config = store.config
         self.stopping = asyncio.Event()
         self.pending: set[asyncio.Task[object]] = set()
+        self.changes = asyncio.Lock()
+        """Held by every path that starts or stops services (boot, SIGHUP, commits, restarts,
+        shutdown): two at once would each start a service the other had just replaced."""
+        self.stopped = False
 
     def status(self) -> StatusTree:
         """Every service's status, then the reports that are no service's own."""
@@ -65,19 +69,36 @@ class Appliance:
         return tree
 
     async def start(self) -> None:
+        async with self.changes:
+            await self._start()
+
+    async def _start(self) -> None:
         for spec in self.specs:
             if spec.enabled(self.config):
                 await self.supervisor.start(spec.build(self.config, self.context))
 
     async def stop(self) -> None:
+        """Stop every service; reloads and restarts asked for afterwards do nothing."""
+        async with self.changes:
+            self.stopped = True
+            await self._stop()
+
+    async def _stop(self) -> None:
         for spec in reversed(self.specs):
             await self.supervisor.stop(spec.name)
 
     async def reload(self) -> list[str]:
         """Re-read the config; restart only the services whose settings changed.
 
-        An invalid file is refused with an event and the running config stays.
+        An invalid file is refused with an event and the running config stays. Reloads run
+        one at a time, each from the file as it is when its turn comes.
         """
+        async with self.changes:
+            if self.stopped:
+                return []
+            return await self._reload()
+
+    async def _reload(self) -> list[str]:
         events = self.context.events
         old = self.config
         try:
@@ -154,14 +175,22 @@ class Appliance:
 
     async def restart_service(self, name: str) -> None:
         spec = next(spec for spec in self.specs if spec.name == name)
-        await self.supervisor.stop(name)
-        if spec.enabled(self.config):
-            await self.supervisor.start(spec.build(self.config, self.context))
+        async with self.changes:
+            if self.stopped:
+                return
+            await self.supervisor.stop(name)
+            if spec.enabled(self.config):
+                await self.supervisor.start(spec.build(self.config, self.context))
 
     async def restart_all(self) -> None:
-        self.context.events.emit("appliance.reboot", Severity.NOTICE, "restarting every service")
-        await self.stop()
-        await self.start()
+        async with self.changes:
+            if self.stopped:
+                return
+            self.context.events.emit(
+                "appliance.reboot", Severity.NOTICE, "restarting every service"
+            )
+            await self._stop()
+            await self._start()
 
     def factory_reset(self) -> None:
         erase_for_reset(self.context.data_dir, self.context.events)

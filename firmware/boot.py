@@ -106,7 +106,9 @@ def _ntp(config: Config, context: Context) -> Service:
     keys = Path(section.keys_file) if section.keys_file else context.identity.ntp_keys
 
     clock = context.clock
-    return NtpService(section, keys, context.discipline, clock.now_ns, context.served.to_served)
+    return NtpService(
+        section, keys, context.discipline, clock.now_ns, context.served.to_served, context.events
+    )
 
 
 def _daytime(config: Config, context: Context) -> Service:

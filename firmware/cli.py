@@ -27,6 +27,7 @@ from firmware.base.config.store import redacted
 from firmware.base.events import EventBus, EventLog, Severity, StderrLog
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
 from firmware.control import ask
+from firmware.data_lock import DataDirInUse, lock_data_dir
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
@@ -181,11 +182,15 @@ def boot(args: argparse.Namespace) -> int:
     store = make_store(data_dir, config_path, clock)
     try:
         config = store.load(first_boot(args))
+        lock = lock_data_dir(data_dir)  # held until the process exits
         now = datetime.datetime.now(datetime.UTC)
         identity = ensure_identity(data_dir, os.environ.get(PASSWORD_VARIABLE), now)
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         print("timeserver: config refused; nothing started", file=sys.stderr)
+        return 2
+    except DataDirInUse as exc:
+        print(f"timeserver: {exc}; nothing started", file=sys.stderr)
         return 2
     except PasswordError as exc:
         print(f"timeserver: {PASSWORD_VARIABLE}: {exc}", file=sys.stderr)
@@ -198,7 +203,10 @@ def boot(args: argparse.Namespace) -> int:
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
     appliance = make_appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
-    return asyncio.run(run(appliance, banner))
+    try:
+        return asyncio.run(run(appliance, banner))
+    finally:
+        os.close(lock)
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
@@ -249,16 +257,14 @@ async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
 async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     loop = asyncio.get_running_loop()
     stopping = appliance.stopping
-    reloads = asyncio.Lock()
 
     async def reload() -> None:
-        async with reloads:
-            try:
-                await appliance.reload()
-            except Exception as exc:
-                appliance.context.events.emit(
-                    "config.reload_failed", Severity.ERROR, f"reload failed: {exc!r}"
-                )
+        try:
+            await appliance.reload()
+        except Exception as exc:
+            appliance.context.events.emit(
+                "config.reload_failed", Severity.ERROR, f"reload failed: {exc!r}"
+            )
 
     pending: set[asyncio.Task[None]] = set()
 
@@ -277,8 +283,7 @@ async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
     events.emit("appliance.ready", Severity.NOTICE, "appliance ready")
     await stopping.wait()
     events.emit("appliance.stopping", Severity.NOTICE, "appliance stopping")
-    async with reloads:
-        await appliance.stop()
+    await appliance.stop()
     events.emit("appliance.stopped", Severity.NOTICE, "appliance stopped")
     return 0
 

@@ -6,21 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass
 
 from firmware.base.events import EventBus, Severity
-from firmware.base.service import Service, StartError
+from firmware.base.service import Backoff, Service, StartError
 
-
-@dataclass(frozen=True)
-class Backoff:
-    initial: float = 1.0
-    maximum: float = 60.0
-    stable_after: float = 30.0
-    """A service that ran this long before crashing is retried after `initial` again."""
-
-    def next(self, delay: float) -> float:
-        return min(delay * 2, self.maximum)
+__all__ = ["Backoff", "Runner", "Supervisor", "describe_failure"]
 
 
 def describe_failure(error: BaseException) -> str:
@@ -104,7 +94,10 @@ class Supervisor:
         self.runners: dict[str, Runner] = {}
 
     async def start(self, service: Service) -> bool:
-        """Start one service and wait for its first attempt; True when it is running."""
+        """Start one service and wait for its first attempt; True when it is running.
+
+        A runner of the same name is stopped first, so that no service runs twice."""
+        await self.stop(service.name)
         runner = Runner(service, self.events, self.backoff)
         self.runners[service.name] = runner
         await runner.first_attempt.wait()

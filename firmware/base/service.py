@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -21,6 +22,19 @@ class Service(Protocol):
     async def wait(self) -> None: ...
 
     def status(self) -> dict[str, object]: ...
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait before restarting what crashed: doubling after each quick crash."""
+
+    initial: float = 1.0
+    maximum: float = 60.0
+    stable_after: float = 30.0
+    """What ran this long before crashing is retried after `initial` again."""
+
+    def next(self, delay: float) -> float:
+        return min(delay * 2, self.maximum)
 
 
 class StartError(Exception):

@@ -1,5 +1,6 @@
-"""The NTP service as the supervisor sees it: worker processes sharing the port, and the
-publisher that keeps their clock and sync state in step with the appliance's."""
+"""The NTP service as the supervisor sees it: worker processes sharing the port, each
+replaced alone when it dies, and the publisher that keeps their clock and sync state in step
+with the appliance's."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware.base.config.schema import NtpSection
-from firmware.base.service import ServiceTasks, StartError
+from firmware.base.events import EventBus, Severity
+from firmware.base.service import Backoff, ServiceTasks, StartError
 from services.ntp.engine import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 
 PUBLISH_S = 0.02
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 3.0
+# A dead worker is replaced at once; one that keeps dying waits longer each time, while the
+# others go on serving the port.
+RESPAWN = Backoff(initial=0.05, maximum=30.0, stable_after=30.0)
 
 
 class NtpService:
@@ -32,15 +37,18 @@ class NtpService:
         timing: TimingView,
         host_now: Callable[[], int],
         to_served: Callable[[int], int],
+        events: EventBus,
     ) -> None:
         self.config = config
         self.keys_file = keys_file
         self.timing = timing
         self.host_now = host_now
         self.to_served = to_served
+        self.events = events
         self.count = min(MAX_WORKERS, config.workers or os.cpu_count() or 1)
         self.shared: SharedState | None = None
         self.workers: list[asyncio.subprocess.Process] = []
+        self.worker_restarts = 0
         self.packet_path = ""
         """How the workers answer: "native" (services/ntp/_fastpath.c) or "python"."""
         self.tasks = ServiceTasks()
@@ -48,32 +56,74 @@ class NtpService:
     async def start(self) -> None:
         self.shared = SharedState.create()
         self.publish()
+        for index in range(self.count):
+            self.workers.append(await self._spawn(index))
+        self.tasks.spawn(self._publish_forever(), "ntp publisher")
+        for index in range(self.count):
+            self.tasks.spawn(self._keep(index), f"ntp worker {index}")
+
+    async def _spawn(self, index: int) -> asyncio.subprocess.Process:
+        """Start worker `index` and wait until its sockets are bound; the process is killed
+        if it does not say it is ready."""
+        assert self.shared is not None
         settings = {
             "config": self.config.model_dump(mode="json"),
             "keys_file": str(self.keys_file),
             "shared": str(self.shared.path),
+            "index": index,
         }
-        for index in range(self.count):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.ntp.worker",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                cwd=Path(__file__).resolve().parents[2],
-            )  # fmt: skip
-            self.workers.append(process)
-            assert process.stdin is not None and process.stdout is not None
-            process.stdin.write(json.dumps({**settings, "index": index}).encode() + b"\n")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.ntp.worker",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+        )  # fmt: skip
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(settings).encode() + b"\n")
             await process.stdin.drain()
-            try:
-                line = await asyncio.wait_for(process.stdout.readline(), READY_TIMEOUT_S)
-            except TimeoutError:
-                line = b"error worker did not start in time"
-            answer = line.decode(errors="replace").strip()
-            if not answer.startswith("ready "):
-                raise StartError(answer.removeprefix("error ") or "worker exited at start")
-            self.packet_path = answer.removeprefix("ready ")
-        self.tasks.spawn(self._publish_forever(), "ntp publisher")
-        for process in self.workers:
-            self.tasks.spawn(self._watch(process), f"ntp worker {process.pid}")
+            line = await asyncio.wait_for(process.stdout.readline(), READY_TIMEOUT_S)
+        except TimeoutError:
+            line = b"error worker did not start in time"
+        except (ConnectionError, asyncio.CancelledError):
+            await _end(process)
+            raise
+        answer = line.decode(errors="replace").strip()
+        if not answer.startswith("ready "):
+            await _end(process)
+            raise StartError(answer.removeprefix("error ") or "worker exited at start")
+        self.packet_path = answer.removeprefix("ready ")
+        return process
+
+    async def _keep(self, index: int) -> None:
+        """Replace worker `index` whenever it dies, alone: the others keep the port served."""
+        loop = asyncio.get_running_loop()
+        delay = RESPAWN.initial
+        while True:
+            process = self.workers[index]
+            began = loop.time()
+            code = await process.wait()
+            if loop.time() - began >= RESPAWN.stable_after:
+                delay = RESPAWN.initial
+            why = f"NTP worker {index} (pid {process.pid}) exited with status {code}"
+            while True:
+                self._event(
+                    "ntp.worker_crashed", Severity.ERROR, f"{why}; replacing it in {delay:g} s"
+                )
+                await asyncio.sleep(delay)
+                delay = RESPAWN.next(delay)
+                try:
+                    self.workers[index] = await self._spawn(index)
+                    break
+                except (StartError, OSError) as exc:
+                    why = f"NTP worker {index} could not start: {exc}"
+            self.worker_restarts += 1
+            pid = self.workers[index].pid
+            self._event(
+                "ntp.worker_replaced", Severity.NOTICE, f"NTP worker {index} replaced (pid {pid})"
+            )
+
+    def _event(self, kind: str, severity: Severity, message: str) -> None:
+        self.events.emit(kind, severity, message, {"service": "ntp"})
 
     def publish(self) -> None:
         assert self.shared is not None
@@ -88,10 +138,6 @@ class NtpService:
             await asyncio.sleep(PUBLISH_S)
             self.publish()
 
-    async def _watch(self, process: asyncio.subprocess.Process) -> None:
-        code = await process.wait()
-        raise RuntimeError(f"NTP worker {process.pid} exited with status {code}")
-
     async def wait(self) -> None:
         await self.tasks.wait()
 
@@ -102,12 +148,7 @@ class NtpService:
                 with contextlib.suppress(ProcessLookupError):
                     process.terminate()
         for process in self.workers:
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+            await _end(process, terminated=True)
         self.workers = []
         if self.shared is not None:
             self.shared.close(remove=True)
@@ -124,7 +165,21 @@ class NtpService:
         pids = [process.pid for process in self.workers]
         age = self.shared.snapshot_age_ns(self.count)
         return {"listening": places, "workers": self.count, "worker_pids": pids,
-                "packet_path": self.packet_path, "served_per_worker": served,
+                "packet_path": self.packet_path, "worker_restarts": self.worker_restarts,
+                "served_per_worker": served,
                 "clients": self.shared.clients(self.count),
                 "snapshot_age_ms": age // 1_000_000, "snapshot_stale": age > STALE_NS,
                 **self.shared.counters(self.count)}  # fmt: skip
+
+
+async def _end(process: asyncio.subprocess.Process, terminated: bool = False) -> None:
+    """Wait for a worker told to stop (`terminated`), killing it if it takes too long."""
+    if not terminated and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    try:
+        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()

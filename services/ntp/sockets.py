@@ -1,14 +1,17 @@
-"""A worker's UDP sockets: its own on the shared port (SO_REUSEPORT), each with kernel
-receive timestamps, and those timestamps read back from a datagram's ancillary data."""
+"""A worker's UDP sockets: its own on the shared port (SO_REUSEPORT, among the appliance's
+workers only), each with kernel receive timestamps, and those timestamps read back from a
+datagram's ancillary data."""
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import struct
 from typing import Any
 
 from firmware.base.config.schema import NtpSection
+from services.ntp.port_holders import foreign_holder
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 TIMESPEC = struct.Struct("@qq")
@@ -26,12 +29,20 @@ def open_sockets(config: NtpSection) -> list[socket.socket]:
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         try:
             sock.bind((address, config.port))
+            holder = foreign_holder(family, address, config.port)
         except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            if exc.errno == errno.EADDRINUSE and (
+                holder := foreign_holder(family, address, config.port)
+            ):
+                reason += f" (by {holder})"
+        else:
+            reason = f"in use by {holder}" if holder else ""
+        if reason:
             for opened in sockets:
                 opened.close()
             where = f"[{address}]" if family == socket.AF_INET6 else address
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise OSError(f"cannot listen on {where}:{config.port}/udp: {reason}") from exc
+            raise OSError(f"cannot listen on {where}:{config.port}/udp: {reason}")
         sock.setblocking(False)
     return sockets
 

@@ -181,3 +181,16 @@ async def test_stop_while_starting_or_retrying_releases_the_service(stop_during:
         holder.close()
     assert journal[-1] == "stop x"
     assert supervisor.status() == {}
+
+
+async def test_starting_a_running_service_again_stops_the_old_one_first() -> None:
+    bus, _ = recording_bus()
+    journal: list[str] = []
+    supervisor = Supervisor(bus, FAST)
+    port = free_port()
+    first = Listener("a", port, journal)
+    assert await supervisor.start(first)
+    assert await supervisor.start(Listener("a", port, journal))  # same port: needs it free
+    assert first.server is None
+    assert journal == ["start a", "stop a", "start a"]
+    await stop_every(supervisor)

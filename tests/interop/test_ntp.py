@@ -164,8 +164,8 @@ def test_a_crashed_worker_is_restarted_and_time_is_served_again(
     booted, port = appliance
     before = ntp_status(booted)
     os.kill(before["worker_pids"][0], signal.SIGKILL)  # type: ignore[index]
-    crash = booted.wait_event("service.crashed")
-    assert crash["message"].startswith("ntp crashed: ")  # type: ignore[union-attr]
+    crash = booted.wait_event("ntp.worker_crashed")
+    assert crash["message"].startswith("NTP worker 0 ")  # type: ignore[union-attr]
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:

@@ -1,0 +1,211 @@
+"""The appliance's life under pressure: config changes at the same moment, NTP workers that
+die, and a second appliance on the same port or data directory (issue 12, items 6-8)."""
+
+import asyncio
+import os
+import signal
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+
+import asyncssh
+
+from tests.interop.ntp_appliance import ntp_status
+from tests.scenarios.appliance import Booted, timeserver, write_config
+from tests.tools import free_port
+
+PASSWORD = "correct horse battery"
+
+
+def ntp_worker_pids(booted: Booted) -> list[int]:
+    """The appliance's child processes that are NTP workers, orphans of old runners too."""
+    pid = booted.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers = []
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"services.ntp.worker" in command:
+            workers.append(int(child))
+    return workers
+
+
+def answered(port: int, count: int, wait: float = 0.3) -> int:
+    """How many of `count` plain requests, each from its own source port, got a reply."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", port))
+        replies = 0
+        deadline = time.monotonic() + wait
+        for sock in sockets:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                sock.recv(2048)
+                replies += 1
+            except TimeoutError:
+                pass
+        return replies
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def boot_ntp(directory: Path, ntp_port: int, ssh_port: int | None = None) -> Booted:
+    ssh = f'[services.ssh]\nport = {ssh_port}\nbind = ["127.0.0.1"]\n' if ssh_port else ""
+    directory.mkdir(exist_ok=True)
+    text = f'[services.ntp]\nport = {ntp_port}\nbind = ["127.0.0.1"]\nworkers = 2\n{ssh}'
+    booted = Booted(directory / "data", write_config(directory / "config.toml", text), PASSWORD)
+    booted.wait_event("appliance.ready", seconds=30)
+    return booted
+
+
+async def admin_commands(port: int, commands: list[str], hangup: Booted | None = None) -> list[str]:
+    """Each command in its own SSH session, all at once, on one connection; with `hangup`,
+    that appliance gets SIGHUPs while they run."""
+    async with asyncssh.connect(
+        "127.0.0.1", port, username="admin", password=PASSWORD, known_hosts=None
+    ) as connection:
+        running = asyncio.gather(*(connection.run(command) for command in commands))
+        for _ in range(3 if hangup else 0):
+            await asyncio.sleep(0.05)
+            hangup.signal(signal.SIGHUP)  # type: ignore[union-attr]
+        results = await asyncio.wait_for(running, 60)
+    return [str(result.stdout) for result in results]
+
+
+def test_concurrent_config_changes_leave_one_pool_with_the_last_rules(tmp_path: Path) -> None:
+    ntp_port, ssh_port = free_port(socket.SOCK_DGRAM), free_port()
+    booted = boot_ntp(tmp_path, ntp_port, ssh_port)
+    assert answered(ntp_port, 20) == 20
+    adds = [f"ntp rules add 10.{n}.0.0/16" for n in range(20)]
+    replies = asyncio.run(admin_commands(ssh_port, adds, hangup=booted))
+    assert all("rules in force" in reply for reply in replies), replies
+    last = asyncio.run(admin_commands(ssh_port, ["ntp rules add 127.0.0.1/32 deny"]))
+    assert "21 rules in force" in last[0], last
+    # Reloads may still be under way: wait (bounded) for one pool with the last rules.
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = ntp_worker_pids(booted)
+        if len(workers) == 2 and ntp_status(booted).get("state") == "running":
+            if answered(ntp_port, 50) == 0:
+                break
+    time.sleep(1.0)
+    workers = ntp_worker_pids(booted)
+    assert len(workers) == 2, f"NTP workers running: {workers}"
+    assert sorted(ntp_status(booted)["worker_pids"]) == sorted(workers)
+    assert answered(ntp_port, 200) == 0, "a worker answered a client the last rule denies"
+    booted.stop()
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+class ReplyLog:
+    """Plain requests every 20 ms, each from its own source port (so that SO_REUSEPORT
+    spreads them over the workers), and the kernel's receive time of each reply."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.stamps: list[float] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 60  # bounded even if the test never stops it
+        while not self.done.is_set() and time.monotonic() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                sock.bind(("127.0.0.1", 0))
+                sock.settimeout(0.1)
+                sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", self.port))
+                try:
+                    _, ancillary, _, _ = sock.recvmsg(2048, 64)
+                except TimeoutError:
+                    continue
+            seconds, nanoseconds = struct.unpack("@qq", ancillary[0][2])
+            self.stamps.append(seconds + nanoseconds / 1e9)
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+    def longest_gap(self, since: float) -> float:
+        """The longest time without a reply from `since` (time.time) to the last reply."""
+        times = [since, *(stamp for stamp in self.stamps if stamp > since)]
+        return max(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+
+
+def replaced(booted: Booted, pid: int, seconds: float = 15.0) -> list[int]:
+    """The worker pids once `pid` is gone and two workers serve again."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = list(ntp_status(booted).get("worker_pids", []))
+        if pid not in pids and len(ntp_worker_pids(booted)) == 2:
+            return pids
+        time.sleep(0.1)
+    raise AssertionError(f"worker {pid} not replaced: {ntp_status(booted)}")
+
+
+def test_a_killed_worker_is_replaced_alone_while_the_other_serves(tmp_path: Path) -> None:
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot_ntp(tmp_path, port)
+    first, second = ntp_status(booted)["worker_pids"]
+    log = ReplyLog(port)
+    try:
+        time.sleep(1.0)
+        killed = time.time()
+        os.kill(first, signal.SIGKILL)
+        pids = replaced(booted, first)
+        assert second in pids, "the healthy worker was stopped too"
+        time.sleep(1.0)
+        assert log.longest_gap(killed) < 0.6, "NTP went silent after one worker died"
+        for _ in range(4):  # the same worker keeps dying: NTP stays up through the backoff
+            victim = next(pid for pid in pids if pid != second)
+            os.kill(victim, signal.SIGKILL)
+            pids = replaced(booted, victim, seconds=30)
+            assert second in pids
+        assert log.longest_gap(killed) < 0.6
+    finally:
+        log.stop()
+    assert ntp_status(booted)["state"] == "running"
+    booted.stop()
+
+
+def test_a_second_appliance_on_the_same_ntp_port_is_refused_and_named(tmp_path: Path) -> None:
+    port = free_port(socket.SOCK_DGRAM)
+    first = boot_ntp(tmp_path / "first", port)
+    owners = ntp_status(first)["worker_pids"]
+    second = boot_ntp(tmp_path / "second", port)
+    status = ntp_status(second)
+    assert status["state"] != "running", "the second appliance shares the first one's port"
+    assert f"127.0.0.1:{port}/udp" in status["last_error"], status
+    assert any(f"pid {pid}" in status["last_error"] for pid in owners), status
+    assert answered(port, 40) == 40
+    second.stop()
+    first.stop()
+
+
+def test_a_second_appliance_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    first = boot_ntp(tmp_path, free_port(socket.SOCK_DGRAM))
+    config = write_config(tmp_path / "other.toml")
+    second = Booted(first.data_dir, config, PASSWORD)
+    try:
+        code = second.process.wait(timeout=30)
+    finally:
+        second.stop()
+    assert code == 2
+    assert f"in use by the appliance with pid {first.process.pid}" in second.stderr()
+    assert (first.data_dir / "control.sock").exists()
+    assert timeserver("status", "--data-dir", str(first.data_dir)).returncode == 0
+    first.stop()

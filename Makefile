@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
-# Real peers the interop tests run against (see ../shared/INTEROP.md).
+# Real peers the interop tests run against (tests/interop/).
 DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp openssh-client sshpass gpsd gpsd-clients \
 	linuxptp socat rdate iproute2 nmap libssl-dev
 

@@ -1,0 +1,64 @@
+"""What every config table is made of: the strict section base and the checked field types."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import PurePosixPath
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    """A table of the config file: unknown keys and loose types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+
+
+def _address(text: str) -> str:
+    return str(ipaddress.ip_address(text))
+
+
+def _network(text: str) -> str:
+    return str(ipaddress.ip_network(text, strict=True))
+
+
+def _syslog_target(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("udp", "tcp", "tls"):
+        raise ValueError("scheme must be udp://, tcp:// or tls://")
+    if not parts.hostname:
+        raise ValueError("a host is required, as in udp://192.0.2.10:514")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("port must be 1..65535") from exc
+    if port == 0 or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("expected scheme://host[:port] with a port 1..65535 and nothing after")
+    return text
+
+
+def _link_name(text: str) -> str:
+    if text and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
+        raise ValueError(
+            "a link is a plain name (letters, digits, . _ -) made inside [device] link_dir"
+        )
+    return text
+
+
+def _link_dir(text: str) -> str:
+    if text and (not text.startswith("/") or ".." in PurePosixPath(text).parts):
+        raise ValueError("an absolute path without .. is required")
+    return text
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+LinkName = Annotated[str, AfterValidator(_link_name)]
+LinkDir = Annotated[str, AfterValidator(_link_dir)]
+Address = Annotated[str, AfterValidator(_address)]
+Network = Annotated[str, AfterValidator(_network)]
+SyslogTarget = Annotated[str, AfterValidator(_syslog_target)]
+
+ANY_ADDRESS = ["0.0.0.0", "::"]

@@ -35,6 +35,7 @@ from services.ntp.policy import (
     Policy,
     compile_config,
     served_clock,
+    with_keys,
     with_snapshot,
 )
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
@@ -278,6 +279,27 @@ def test_ipv6_requests_and_peers(tmp_path: Path) -> None:
     assert peer[0] == "::1" and len(peer) == 4
     assert made.path.recent(1)[0][:2] == ("::1", 2)
     made.server.close()
+
+
+def test_a_new_policy_swaps_keys_and_a_bad_one_changes_nothing(bench: Bench) -> None:
+    rotated = with_keys(bench.policy, [KEYS[2]])
+    bench.use_in_c(rotated)
+    assert bench.ask(signed(1))[0][0][12:16] == b"CRYP", "key 1 is gone"
+    assert bench.ask(signed(2))[0][0][12:16] == b"GPS\0"
+    deny_all = RuleSet((), (), replace(bench.policy.access.default, allow=False))
+    packed = fast.native(replace(rotated, access=deny_all))
+    for broken in (
+        (packed[0], ((1, "MD4", b"secret"),), *packed[2:]),  # a key it cannot use
+        (*packed[:6], (b"short", 0, bytes(24), 0), packed[7]),  # a template not 24 bytes
+        (*packed[:7], (1, 2)),  # a clock that is no clock
+    ):
+        with pytest.raises((ValueError, TypeError)):
+            bench.path.set_policy(broken)
+        assert bench.ask(signed(2))[0][0][12:16] == b"GPS\0", "all of it or none of it"
+        assert bench.ask(signed(1))[0][0][12:16] == b"CRYP"
+    bench.path.set_policy(packed)
+    assert bench.ask(signed(2)) == ([], [])
+    assert bench.path.counters()["denied"] == 1
 
 
 def test_leap_near_goes_to_python_and_a_past_leap_is_applied(bench: Bench) -> None:

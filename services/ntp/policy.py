@@ -90,7 +90,8 @@ class ServedClock:
     """Served time for a host clock reading. The fast path extrapolates one straight line
     (`base_*`, `rate`) plus `leap_offset`, and only while the line stays below
     `steady_until`; past it (a leap near or being applied) it hands the request to Python,
-    which maps through the servo and the leap schedule exactly."""
+    which maps through the servo and the leap schedule exactly (the snapshot's own copies,
+    which nothing changes once they are in a policy)."""
 
     servo: Servo
     leaps: LeapSchedule

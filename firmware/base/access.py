@@ -44,29 +44,31 @@ DEFAULT = Decision(True, False, False, True, True)
 DENY = Decision(False, False, False, False, False)
 
 
-class AccessRules:
-    def __init__(self, rules: Sequence[Rule], allow: Sequence[str]) -> None:
-        self.allow = [ipaddress.ip_network(network) for network in allow]
-        self.rules = [
-            (
-                ipaddress.ip_network(rule.network),
-                Decision(rule.action == "allow", rule.require_auth, rule.query, rule.kod,
-                         rule.ratelimit),
-            )
-            for rule in rules
-        ]  # fmt: skip
-        self.cache: dict[str, Decision] = {}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Compiled rules: the allow-list, then (network, decision) in order, then `default`
+    for an address no rule names. Immutable, so that every executor can share one."""
+
+    allow: tuple[Network, ...]
+    rules: tuple[tuple[Network, Decision], ...]
+    default: Decision = DEFAULT
+
+    @classmethod
+    def compile(cls, rules: Sequence[Rule], allow: Sequence[str]) -> RuleSet:
+        return cls(
+            tuple(ipaddress.ip_network(network) for network in allow),
+            tuple(
+                (ipaddress.ip_network(rule.network),
+                 Decision(rule.action == "allow", rule.require_auth, rule.query, rule.kod,
+                          rule.ratelimit))
+                for rule in rules
+            ),
+        )  # fmt: skip
 
     def decide(self, address: str) -> Decision:
-        decision = self.cache.get(address)
-        if decision is None:
-            decision = self._decide(address)
-            if len(self.cache) >= CACHE_LIMIT:
-                self.cache.clear()
-            self.cache[address] = decision
-        return decision
-
-    def _decide(self, address: str) -> Decision:
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
@@ -78,4 +80,21 @@ class AccessRules:
         for network, decision in self.rules:
             if ip in network:
                 return decision
-        return DEFAULT
+        return self.default
+
+
+class AccessRules:
+    """A RuleSet's decisions, cached per address."""
+
+    def __init__(self, rules: Sequence[Rule], allow: Sequence[str]) -> None:
+        self.compiled = RuleSet.compile(rules, allow)
+        self.cache: dict[str, Decision] = {}
+
+    def decide(self, address: str) -> Decision:
+        decision = self.cache.get(address)
+        if decision is None:
+            decision = self.compiled.decide(address)
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[address] = decision
+        return decision

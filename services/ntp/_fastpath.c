@@ -1,8 +1,10 @@
 /* The NTP worker's fast path: answers the common requests without entering Python.
  *
- * A worker hands this module its sockets and the decisions it made in Python: the access
- * rules, the rate limit, the trusted keys, the reply template from the sync state and the
- * served clock mapping (all refreshed from Python every few milliseconds). serve() reads a
+ * A worker hands this module its sockets and then, whenever it changes (every few
+ * milliseconds), its policy (services/ntp/policy.py, packed by fast.py): the access rules
+ * with the decision for an address no rule names, the rate limit, the trusted keys, the
+ * reply template from the sync state and the served clock mapping. This module has no
+ * setting of its own: it executes that policy as services/ntp/engine.py does. serve() reads a
  * batch with recvmmsg and kernel receive timestamps and answers plain, MD5, SHA1 and
  * AES-CMAC mode 3 requests of 48, 68 or 72 bytes itself: rules, rate limit (before the MAC
  * check), MAC, reply stamped just before its own sendto. Everything else (other modes,
@@ -65,12 +67,24 @@ typedef struct {
     EVP_MAC_CTX *cmac;
 } Key;
 
+/* The compiled rules of one policy; a new policy with other rules swaps the pointer. */
+typedef struct {
+    Rule *allow, *rules;
+    int allows, nrules;
+    Rule fallback; /* no rule names the address */
+} Access;
+
+typedef struct {
+    Key *slots[65536];
+} KeyTable;
+
 typedef struct {
     PyObject_HEAD
     int fds[MAX_SOCKETS];
     int sockets;
-    Rule *allow, *rules;
-    int allows, nrules;
+    Access *access;     /* NULL until the first policy: Python answers everything */
+    KeyTable *keys;
+    PyObject *access_source, *keys_source; /* what they were built from, to tell a change */
     /* clients: a hash table with chains, and a list from newest to oldest */
     Client *clients;
     int32_t *buckets;
@@ -88,7 +102,6 @@ typedef struct {
     int leap;
     int64_t fresh_until; /* CLOCK_MONOTONIC ns */
     int stale;           /* of the batch in hand */
-    Key *keys[65536];
     EVP_MD_CTX *work;
     uint64_t counters[N_COUNTERS];
     struct mmsghdr messages[BATCH];
@@ -133,22 +146,22 @@ static int in_network(const uint8_t address[16], const Rule *rule) {
     return (address[whole] & mask) == (rule->address[whole] & mask);
 }
 
-/* The decision of firmware/access.py: the allow-list, then the first matching rule. */
-static const Rule DEFAULT_RULE = {{0}, 0, 0, 1, 0, 1, 1};
+/* The decision of firmware/base/access.py: the allow-list, then the first matching rule,
+ * then the policy's fallback. Off the allow-list nothing is allowed, whatever the policy. */
 static const Rule DENY_RULE = {{0}, 0, 0, 0, 0, 0, 0};
 
-static const Rule *decide(const FastPath *self, const uint8_t address[16]) {
-    if (self->allows > 0) {
+static const Rule *decide(const Access *access, const uint8_t address[16]) {
+    if (access->allows > 0) {
         int listed = 0;
-        for (int i = 0; i < self->allows && !listed; i++)
-            listed = in_network(address, &self->allow[i]);
+        for (int i = 0; i < access->allows && !listed; i++)
+            listed = in_network(address, &access->allow[i]);
         if (!listed)
             return &DENY_RULE;
     }
-    for (int i = 0; i < self->nrules; i++)
-        if (in_network(address, &self->rules[i]))
-            return &self->rules[i];
-    return &DEFAULT_RULE;
+    for (int i = 0; i < access->nrules; i++)
+        if (in_network(address, &access->rules[i]))
+            return &access->rules[i];
+    return &access->fallback;
 }
 
 /* -- the client table: rate-limit buckets and who was heard from --------------------------- */
@@ -374,9 +387,9 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     const uint8_t *request = self->buffers[index];
     size_t size = self->messages[index].msg_len;
     uint8_t address[16];
-    if (size == 0 || host == 0 || !address_of(&self->names[index], address))
+    if (size == 0 || host == 0 || self->access == NULL || !address_of(&self->names[index], address))
         return 0;
-    const Rule *rule = decide(self, address);
+    const Rule *rule = decide(self->access, address);
     if (!rule->allow) {
         self->counters[DENIED]++;
         return 1;
@@ -401,7 +414,7 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     if (size > HEADER) {
         uint32_t id = ((uint32_t)request[48] << 24) | ((uint32_t)request[49] << 16) |
                       ((uint32_t)request[50] << 8) | request[51];
-        key = id < 65536 ? self->keys[id] : NULL;
+        key = id < 65536 ? self->keys->slots[id] : NULL;
         if (key == NULL || key->digest != size - HEADER - 4 ||
             !mac_of(self, key, request, HEADER, digest) ||
             CRYPTO_memcmp(digest, request + HEADER + 4, key->digest) != 0) {
@@ -529,6 +542,10 @@ static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
     int limited;
     if (!PyArg_ParseTuple(args, "sLp", &text, &now, &limited))
         return NULL;
+    if (self->access == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no policy yet");
+        return NULL;
+    }
     uint8_t address[16];
     if (!parse_address(text, address)) {
         PyErr_Format(PyExc_ValueError, "not an IP address: %s", text);
@@ -571,122 +588,240 @@ static PyObject *FastPath_counters(FastPath *self, PyObject *Py_UNUSED(ignored))
     return out;
 }
 
-/* set_clock(base_host, base_served, rate, started, trusted, leap_offset, steady_until) */
-static PyObject *FastPath_set_clock(FastPath *self, PyObject *args) {
-    long long base_host, base_served, leap_offset, steady_until;
-    double rate;
-    int started, trusted;
-    if (!PyArg_ParseTuple(args, "LLdppLL", &base_host, &base_served, &rate, &started, &trusted,
-                          &leap_offset, &steady_until))
-        return NULL;
-    self->base_host = base_host;
-    self->base_served = base_served;
-    self->rate = rate;
-    self->started = started;
-    self->trusted = trusted;
-    self->leap_offset = leap_offset;
-    self->steady_until = steady_until;
-    self->clock_set = 1;
-    Py_RETURN_NONE;
-}
+/* -- the policy ---------------------------------------------------------------------- */
 
-/* set_template(first 24 bytes of every reply, leap indicator, the same once stale,
- *              CLOCK_MONOTONIC ns until which the first one may be served) */
-static PyObject *FastPath_set_template(FastPath *self, PyObject *args) {
-    Py_buffer template, stale_template;
-    int leap;
-    long long fresh_until;
-    if (!PyArg_ParseTuple(args, "y*iy*L", &template, &leap, &stale_template, &fresh_until))
-        return NULL;
-    int ok = template.len == 24 && stale_template.len == 24;
-    if (ok) {
-        memcpy(self->template, template.buf, 24);
-        memcpy(self->stale_template, stale_template.buf, 24);
-        self->leap = leap & 3;
-        self->fresh_until = fresh_until;
-    }
-    PyBuffer_Release(&template);
-    PyBuffer_Release(&stale_template);
-    if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "a template is 24 bytes");
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-/* set_keys([(key id, "MD5" | "SHA1" | "AES128CMAC", secret)]): the trusted keys, all at once. */
-static PyObject *FastPath_set_keys(FastPath *self, PyObject *args) {
-    PyObject *list;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list))
-        return NULL;
-    for (int i = 0; i < 65536; i++) {
-        free_key(self->keys[i]);
-        self->keys[i] = NULL;
-    }
-    for (Py_ssize_t n = 0; n < PyList_GET_SIZE(list); n++) {
-        unsigned int id;
-        const char *name;
-        Py_buffer secret;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, n), "Isy*", &id, &name, &secret))
-            return NULL;
-        int type = strcmp(name, "MD5") == 0 ? KEY_MD5 : strcmp(name, "SHA1") == 0 ? KEY_SHA1
-                   : strcmp(name, "AES128CMAC") == 0 ? KEY_CMAC : -1;
-        Key *key = NULL;
-        if (type >= 0 && id < 65536 && (type != KEY_CMAC || secret.len == 16))
-            key = make_key(type, secret.buf, (size_t)secret.len);
-        PyBuffer_Release(&secret);
-        if (key == NULL) {
-            PyErr_Format(PyExc_ValueError, "key %u: cannot use a %s key here", id, name);
-            return NULL;
-        }
-        free_key(self->keys[id]);
-        self->keys[id] = key;
-    }
-    Py_RETURN_NONE;
-}
-
-static int parse_rules(PyObject *list, Rule **out, int *count) {
-    Py_ssize_t size = PyList_Size(list);
-    if (size < 0)
+static int parse_rule(PyObject *item, Rule *rule) {
+    Py_buffer address;
+    if (!PyTuple_Check(item)) {
+        PyErr_SetString(PyExc_TypeError, "a rule is a tuple");
         return -1;
+    }
+    if (!PyArg_ParseTuple(item, "y*ippppp", &address, &rule->bits, &rule->v4, &rule->allow,
+                          &rule->require_auth, &rule->kod, &rule->ratelimit))
+        return -1;
+    int ok = address.len == 16 && rule->bits >= 0 && rule->bits <= 128;
+    if (ok)
+        memcpy(rule->address, address.buf, 16);
+    PyBuffer_Release(&address);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "a network is 16 bytes and a prefix 0..128");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_rule_list(PyObject *sequence, Rule **out, int *count) {
+    PyObject *items = PySequence_Fast(sequence, "rules are a sequence");
+    if (items == NULL)
+        return -1;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(items);
     *out = PyMem_Calloc((size_t)size + 1, sizeof(Rule));
     if (*out == NULL) {
+        Py_DECREF(items);
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < size; i++) {
-        Rule *rule = &(*out)[i];
-        Py_buffer address;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "y*ippppp", &address, &rule->bits,
-                              &rule->v4, &rule->allow, &rule->require_auth, &rule->kod,
-                              &rule->ratelimit))
-            return -1;
-        int ok = address.len == 16 && rule->bits >= 0 && rule->bits <= 128;
-        if (ok)
-            memcpy(rule->address, address.buf, 16);
-        PyBuffer_Release(&address);
-        if (!ok) {
-            PyErr_SetString(PyExc_ValueError, "a network is 16 bytes and a prefix 0..128");
+        if (parse_rule(PySequence_Fast_GET_ITEM(items, i), &(*out)[i]) < 0) {
+            Py_DECREF(items);
             return -1;
         }
     }
+    Py_DECREF(items);
     *count = (int)size;
     return 0;
 }
 
-/* FastPath(fds, allow, rules, refill_ns, burst, leak_mask, clients, crypto_nak, seed):
- * `allow` and `rules` are [(16-byte network, prefix, is IPv4, allow, require_auth, kod,
- * ratelimit)] with IPv4 as ::ffff:a.b.c.d/96+n, `seed` 16 random bytes. */
-static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
-    PyObject *fds, *allow, *rules;
-    long long refill, burst, leak_mask;
-    int clients, crypto_nak;
-    Py_buffer seed;
-    if (!PyArg_ParseTuple(args, "O!O!O!LLLipy*", &PyList_Type, &fds, &PyList_Type, &allow,
-                          &PyList_Type, &rules, &refill, &burst, &leak_mask, &clients,
-                          &crypto_nak, &seed))
+static void free_access(Access *access) {
+    if (access == NULL)
+        return;
+    PyMem_Free(access->allow);
+    PyMem_Free(access->rules);
+    PyMem_Free(access);
+}
+
+/* (allow-list, rules, fallback) as fast.native_rules packs them */
+static Access *make_access(PyObject *packed) {
+    PyObject *allow, *rules, *fallback;
+    if (!PyTuple_Check(packed) || !PyArg_ParseTuple(packed, "OOO", &allow, &rules, &fallback)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "rules are (allow, rules, fallback)");
+        return NULL;
+    }
+    Access *access = PyMem_Calloc(1, sizeof(Access));
+    if (access == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (parse_rule_list(allow, &access->allow, &access->allows) < 0 ||
+        parse_rule_list(rules, &access->rules, &access->nrules) < 0 ||
+        parse_rule(fallback, &access->fallback) < 0) {
+        free_access(access);
+        return NULL;
+    }
+    return access;
+}
+
+static void free_keys(KeyTable *table) {
+    if (table == NULL)
+        return;
+    for (int i = 0; i < 65536; i++)
+        free_key(table->slots[i]);
+    PyMem_Free(table);
+}
+
+static int add_key(KeyTable *table, PyObject *item) {
+    unsigned int id;
+    const char *name;
+    Py_buffer secret;
+    if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "Isy*", &id, &name, &secret)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a key is (id, type, secret)");
         return -1;
-    int ok = seed.len >= 16 && clients > 0 && refill > 0 && burst > 0;
+    }
+    int type = strcmp(name, "MD5") == 0 ? KEY_MD5 : strcmp(name, "SHA1") == 0 ? KEY_SHA1
+               : strcmp(name, "AES128CMAC") == 0 ? KEY_CMAC : -1;
+    Key *key = NULL;
+    if (type >= 0 && id < 65536 && (type != KEY_CMAC || secret.len == 16))
+        key = make_key(type, secret.buf, (size_t)secret.len);
+    PyBuffer_Release(&secret);
+    if (key == NULL) {
+        PyErr_Format(PyExc_ValueError, "key %u: cannot use a %s key here", id, name);
+        return -1;
+    }
+    free_key(table->slots[id]);
+    table->slots[id] = key;
+    return 0;
+}
+
+/* ((id, "MD5" | "SHA1" | "AES128CMAC", secret), ...): the trusted keys */
+static KeyTable *make_keys(PyObject *packed) {
+    PyObject *items = PySequence_Fast(packed, "keys are a sequence");
+    if (items == NULL)
+        return NULL;
+    KeyTable *table = PyMem_Calloc(1, sizeof(KeyTable));
+    if (table == NULL) {
+        Py_DECREF(items);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t n = 0; n < PySequence_Fast_GET_SIZE(items); n++) {
+        if (add_key(table, PySequence_Fast_GET_ITEM(items, n)) < 0) {
+            Py_DECREF(items);
+            free_keys(table);
+            return NULL;
+        }
+    }
+    Py_DECREF(items);
+    return table;
+}
+
+static void swap_source(PyObject **source, PyObject *packed) {
+    Py_INCREF(packed);
+    Py_XSETREF(*source, packed);
+}
+
+typedef struct {
+    int64_t base_host, base_served, leap_offset, steady_until;
+    double rate;
+    int started, trusted, set;
+} Clock;
+
+static int parse_clock(PyObject *packed, Clock *clock) {
+    memset(clock, 0, sizeof *clock);
+    if (packed == Py_None)
+        return 0;
+    long long base_host, base_served, leap_offset, steady_until;
+    if (!PyTuple_Check(packed) ||
+        !PyArg_ParseTuple(packed, "LLdppLL", &base_host, &base_served, &clock->rate,
+                          &clock->started, &clock->trusted, &leap_offset, &steady_until)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "the clock is a tuple or None");
+        return -1;
+    }
+    clock->base_host = base_host;
+    clock->base_served = base_served;
+    clock->leap_offset = leap_offset;
+    clock->steady_until = steady_until;
+    clock->set = 1;
+    return 0;
+}
+
+/* set_policy((rules, keys, refill_ns, burst, leak_mask, crypto_nak,
+ *             (template, leap, stale template, fresh until CLOCK_MONOTONIC ns),
+ *             clock (base_host, base_served, rate, started, trusted, leap_offset,
+ *                    steady_until) or None)), as services/ntp/fast.py packs a Policy.
+ * All of it or, on an error, none of it; rules and keys are rebuilt only when they are
+ * other objects than last time, and then their pointers are swapped. */
+static PyObject *FastPath_set_policy(FastPath *self, PyObject *args) {
+    PyObject *rules, *keys, *clock_packed;
+    long long refill, burst, leak_mask, fresh_until;
+    int crypto_nak, leap;
+    Py_buffer fresh, stale;
+    if (!PyArg_ParseTuple(args, "(OOLLLp(y*iy*L)O)", &rules, &keys, &refill, &burst, &leak_mask,
+                          &crypto_nak, &fresh, &leap, &stale, &fresh_until, &clock_packed))
+        return NULL;
+    int ok = fresh.len == 24 && stale.len == 24 && refill > 0 && burst > 0 && leak_mask >= -1;
+    uint8_t templates[2][24];
+    if (ok) {
+        memcpy(templates[0], fresh.buf, 24);
+        memcpy(templates[1], stale.buf, 24);
+    }
+    PyBuffer_Release(&fresh);
+    PyBuffer_Release(&stale);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "bad policy: templates are 24 bytes, limits positive");
+        return NULL;
+    }
+    Clock clock;
+    Access *access = NULL;
+    KeyTable *table = NULL;
+    if (parse_clock(clock_packed, &clock) < 0)
+        return NULL;
+    if (rules != self->access_source && (access = make_access(rules)) == NULL)
+        return NULL;
+    if (keys != self->keys_source && (table = make_keys(keys)) == NULL) {
+        free_access(access);
+        return NULL;
+    }
+    if (access != NULL) {
+        free_access(self->access);
+        self->access = access;
+        swap_source(&self->access_source, rules);
+    }
+    if (table != NULL) {
+        free_keys(self->keys);
+        self->keys = table;
+        swap_source(&self->keys_source, keys);
+    }
+    self->refill = refill;
+    self->burst = burst;
+    self->leak_mask = leak_mask;
+    self->crypto_nak = crypto_nak;
+    memcpy(self->template, templates[0], 24);
+    memcpy(self->stale_template, templates[1], 24);
+    self->leap = leap & 3;
+    self->fresh_until = fresh_until;
+    self->base_host = clock.base_host;
+    self->base_served = clock.base_served;
+    self->rate = clock.rate;
+    self->started = clock.started;
+    self->trusted = clock.trusted;
+    self->leap_offset = clock.leap_offset;
+    self->steady_until = clock.steady_until;
+    self->clock_set = clock.set;
+    Py_RETURN_NONE;
+}
+
+/* FastPath(fds, clients, seed): the sockets, the size of the client table, 16 random bytes.
+ * It answers nothing itself until set_policy. */
+static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
+    PyObject *fds;
+    int clients;
+    Py_buffer seed;
+    if (!PyArg_ParseTuple(args, "O!iy*", &PyList_Type, &fds, &clients, &seed))
+        return -1;
+    int ok = seed.len >= 16 && clients > 0;
     if (ok) {
         memcpy(&self->seed, seed.buf, 8);
         memcpy(&self->random, (const char *)seed.buf + 8, 8);
@@ -707,13 +842,6 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
             return -1;
     }
     self->sockets = (int)PyList_GET_SIZE(fds);
-    if (parse_rules(allow, &self->allow, &self->allows) < 0 ||
-        parse_rules(rules, &self->rules, &self->nrules) < 0)
-        return -1;
-    self->refill = refill;
-    self->burst = burst;
-    self->leak_mask = leak_mask;
-    self->crypto_nak = crypto_nak;
     self->capacity = clients;
     uint32_t buckets = 1;
     while (buckets < (uint32_t)clients * 2)
@@ -741,11 +869,11 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
 }
 
 static void FastPath_dealloc(FastPath *self) {
-    for (int i = 0; i < 65536; i++)
-        free_key(self->keys[i]);
+    free_keys(self->keys);
+    free_access(self->access);
+    Py_XDECREF(self->access_source);
+    Py_XDECREF(self->keys_source);
     EVP_MD_CTX_free(self->work);
-    PyMem_Free(self->allow);
-    PyMem_Free(self->rules);
     PyMem_Free(self->clients);
     PyMem_Free(self->buckets);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -756,9 +884,7 @@ static PyMethodDef FastPath_methods[] = {
     {"admit", (PyCFunction)FastPath_admit, METH_VARARGS, "Record a request; True to answer."},
     {"recent", (PyCFunction)FastPath_recent, METH_VARARGS, "The clients heard from last."},
     {"counters", (PyCFunction)FastPath_counters, METH_NOARGS, "What the fast path counted."},
-    {"set_clock", (PyCFunction)FastPath_set_clock, METH_VARARGS, "The served clock mapping."},
-    {"set_template", (PyCFunction)FastPath_set_template, METH_VARARGS, "The reply template."},
-    {"set_keys", (PyCFunction)FastPath_set_keys, METH_VARARGS, "The trusted keys."},
+    {"set_policy", (PyCFunction)FastPath_set_policy, METH_VARARGS, "The policy to serve."},
     {NULL, NULL, 0, NULL},
 };
 

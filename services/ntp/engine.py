@@ -5,23 +5,21 @@ to send. A time reply leaves its transmit timestamp empty: `finish()` fills it i
 possible and signs it. No unauthenticated reply is larger than its request; mode 6 answers
 only networks granted `query`, and mode 7 is never answered.
 
-A sync state that comes in a snapshot older than STALE_NS means the appliance that
-publishes it is stuck: replies then say LI 3 (alarm), stratum 16 (0 on the wire, as
-RFC 5905 sends it) and refid STAL, so that clients drop the server and an operator reading
-`ntpq -p` (".STAL.") sees why, unlike INIT or LOST, which are the GPS's own states.
+Every setting it decides by (rules, keys, rate limit, reply template) comes from the
+`Policy` it is given (services/ntp/policy.py), the same object the C fast path runs.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from firmware.base.access import AccessRules
-from firmware.base.config.schema import NtpSection
+from firmware.base.access import CACHE_LIMIT, Decision
 from firmware.base.ratelimit import Clients, ClientTable
-from firmware.timing.sync_state import Leap, SyncState
+from firmware.timing.sync_state import Leap
 from services.ntp.control import (
     READSTAT,
     READVAR,
@@ -34,21 +32,15 @@ from services.ntp.counters import COUNTERS
 from services.ntp.keys import NtpKey
 from services.ntp.packet import (
     HEADER_SIZE,
-    SECOND,
     Mode,
     NtpPacketError,
     decode_trailer,
     ns_to_ntp,
-    short_format,
 )
+from services.ntp.policy import Policy
 
-PRECISION = -20  # about a microsecond: what a user-space clock read resolves
 STAMP = struct.Struct("!Q")
 KEY_ID = struct.Struct("!I")
-TEMPLATE = struct.Struct("!BBbbII4sQ")  # the first 24 bytes: all but the three timestamps
-STALE_NS = 2 * SECOND
-STALE_REFID = "STAL"
-KeyLookup = Callable[[int], NtpKey | None]
 CLIENT, CONTROL, PRIVATE = int(Mode.CLIENT), int(Mode.CONTROL), int(Mode.PRIVATE)
 
 
@@ -64,36 +56,30 @@ class Reply:
 class Engine:
     def __init__(
         self,
-        config: NtpSection,
-        keys: KeyLookup,
+        policy: Policy,
         variables: Callable[[], dict[str, str]],
         clients: Clients | None = None,
     ) -> None:
-        self.rules = AccessRules(config.rules, config.allow)
-        limit = config.ratelimit
+        limit = policy.limits
         self.clients = clients or ClientTable(
-            limit.interval, limit.burst, limit.leak, limit.clients, random.Random()
+            limit.interval_s, limit.burst, limit.leak, limit.clients, random.Random()
         )
         """Who asked when: the rate limit, and `ntp clients`."""
-        self.keys = keys
-        self.auth_failure_nak = config.auth_failure == "crypto-nak"
         self.variables = variables
         self.counters = dict.fromkeys(COUNTERS, 0)
-        self.template = bytearray(24)
-        self.leap = 3
-        self.synchronised = False
-        self.stale_template = bytearray(24)
-        """What replies start with once the snapshot is stale; the fast path needs both."""
+        self.policy = policy
+        self.decide = _cached(policy)
         self.stale = True
+        self.synchronised = False
 
-    def update(self, sync: SyncState, reference_ns: int, snapshot_age_ns: int) -> None:
-        """New sync state, and how old the snapshot that brought it is: rebuild the part of
-        every reply that does not change per request, fresh and stale."""
-        self.stale = snapshot_age_ns > STALE_NS
-        self.template = _template(sync, reference_ns)
-        self.leap = int(sync.leap)
-        self.synchronised = sync.stratum < 16 and not self.stale
-        self.stale_template = _template(stale_state(sync), 0)
+    def update(self, policy: Policy, monotonic_ns: int) -> None:
+        """Serve from `policy` from now on; `monotonic_ns` (CLOCK_MONOTONIC) says whether
+        its snapshot is still fresh, as the fast path tells by its own clock."""
+        if policy.access is not self.policy.access:
+            self.decide = _cached(policy)
+        self.policy = policy
+        self.stale = monotonic_ns > policy.template.fresh_until_ns
+        self.synchronised = policy.template.synchronised and not self.stale
 
     def handle(self, data: bytes, address: str, receive_ns: int) -> Reply | None:
         size = len(data)
@@ -102,7 +88,7 @@ class Engine:
             return None
         first = data[0]
         mode, version = first & 7, (first >> 3) & 7
-        decision = self.rules.decide(address)
+        decision = self.decide(address)
         if not decision.allow:
             self.counters["denied"] += 1
             return None
@@ -152,7 +138,8 @@ class Engine:
             self.counters["denied"] += 1
             return None
         header = bytearray(HEADER_SIZE)
-        header[:24] = self.stale_template if self.stale else self.template
+        template = self.policy.template
+        header[:24] = template.stale if self.stale else template.fresh
         # NTPv1 clients, which send no mode, get a symmetric passive answer as they expect.
         mode = Mode.SERVER if (data[0] & 7) == CLIENT else Mode.SYMMETRIC_PASSIVE
         header[0] = (self.announced_leap() << 6) | (version << 3) | mode
@@ -164,10 +151,10 @@ class Engine:
         return Reply(header, key)
 
     def announced_leap(self) -> int:
-        return int(Leap.ALARM) if self.stale else self.leap
+        return int(Leap.ALARM) if self.stale else self.policy.template.leap
 
     def _check_mac(self, data: bytes, key_id: int, signed_end: int) -> NtpKey | None:
-        key = self.keys(key_id)
+        key = self.policy.keys.lookup(key_id)
         if key is None or not key.verify(data[:signed_end], data[signed_end + 4 :]):
             return None
         self.counters["authenticated"] += 1
@@ -175,7 +162,7 @@ class Engine:
 
     def _bad_mac(self, data: bytes) -> Reply | None:
         self.counters["bad_mac"] += 1
-        if self.auth_failure_nak:
+        if self.policy.crypto_nak:
             return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
         return None
 
@@ -202,20 +189,10 @@ class Engine:
         return Reply(None, None, encode_responses(request, status, text))
 
 
-def stale_state(sync: SyncState) -> SyncState:
-    """What a worker announces when the appliance has not published for STALE_NS."""
-    return replace(sync, stratum=16, leap=Leap.ALARM, refid=STALE_REFID)
-
-
-def _template(sync: SyncState, reference_ns: int) -> bytearray:
-    synchronised = sync.stratum < 16
-    stratum = sync.stratum if synchronised else 0  # RFC 5905: 16 goes out as 0
-    refid = sync.refid.encode("ascii")[:4].ljust(4, b"\0")
-    reference = ns_to_ntp(reference_ns) if synchronised else 0
-    dispersion = short_format(sync.root_dispersion_ns)
-    template = bytearray(24)
-    TEMPLATE.pack_into(template, 0, 0, stratum, 0, PRECISION, 0, dispersion, refid, reference)
-    return template
+def _cached(policy: Policy) -> Callable[[str], Decision]:
+    """The policy's access decisions, remembered per address (a flood from many addresses
+    only empties the cache)."""
+    return functools.lru_cache(maxsize=CACHE_LIMIT)(policy.access.decide)
 
 
 def finish(reply: Reply, transmit_ns: int) -> list[bytes]:

@@ -1,5 +1,6 @@
-"""What a worker does between requests: its served clock and reply template kept fresh, the
-keys file reread, its counters and recent clients published to the appliance."""
+"""What a worker does between requests: its policy kept fresh (the served clock and reply
+template from the appliance's snapshot, the keys file reread) and handed to both packet
+paths, its counters and recent clients published to the appliance."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import time
 from typing import TYPE_CHECKING
 
 from services.ntp.engine import Engine
-from services.ntp.fast import clock_settings, key_settings, template_settings
+from services.ntp.fast import native
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
+from services.ntp.policy import Policy, served_clock, with_keys, with_snapshot
 from services.ntp.shared_state import SharedState
 from services.ntp.worker_clock import WorkerClock
 
@@ -31,7 +33,12 @@ class Housekeeping:
         self.index = index
         self.updated_at = 0
         self.snapshot_age = 0
-        self.push_keys()
+
+    def apply(self, policy: Policy) -> None:
+        """One policy for both packet paths."""
+        self.engine.update(policy, time.monotonic_ns())
+        if self.fast is not None:
+            self.fast.set_policy(native(policy))
 
     def refresh(self, host_ns: int) -> None:
         """Every 10 ms: the served clock and the sync state for the reply template."""
@@ -40,22 +47,17 @@ class Housekeeping:
         assert clock.sync is not None
         reference = clock.to_served(clock.reference) if clock.reference else 0
         self.snapshot_age = time.monotonic_ns() - clock.published
-        self.engine.update(clock.sync, reference, self.snapshot_age)
-        if self.fast is not None:
-            self.fast.set_template(*template_settings(self.engine, clock.published))
-            self.fast.set_clock(*clock_settings(clock.servo, clock.leaps, clock.trusted, host_ns))
-
-    def push_keys(self) -> None:
-        """The fast path signs with the trusted keys; the engine looks them up itself."""
-        if self.fast is not None:
-            self.fast.set_keys(key_settings(self.keys.usable()))
+        served = served_clock(clock.servo, clock.leaps, clock.trusted, host_ns)
+        self.apply(
+            with_snapshot(self.engine.policy, clock.sync, reference, clock.published, served)
+        )
 
     def run(self, host_ns: int) -> None:
         """Ten times a second: the keys file if it changed, counters and clients out."""
         self.refresh(host_ns)
         with contextlib.suppress(KeysFileError, OSError):
             if self.keys.reload():
-                self.push_keys()
+                self.apply(with_keys(self.engine.policy, self.keys.usable()))
         counters = self.engine.counters
         if self.fast is not None:
             counters = dict(counters)

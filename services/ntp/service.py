@@ -16,7 +16,7 @@ from pathlib import Path
 from firmware.base.config.schema import NtpSection
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import Backoff, ServiceTasks, StartError
-from services.ntp.engine import STALE_NS
+from services.ntp.policy import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 
 PUBLISH_S = 0.02

@@ -6,8 +6,8 @@ import platform
 
 from firmware import __version__
 from services.ntp.control import milliseconds
-from services.ntp.engine import PRECISION, stale_state
 from services.ntp.packet import ns_to_ntp
+from services.ntp.policy import PRECISION, stale_state
 from services.ntp.worker_clock import WorkerClock
 
 

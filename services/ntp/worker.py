@@ -25,6 +25,7 @@ from services.ntp.fast import open_fast_path
 from services.ntp.housekeeping import Housekeeping
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
+from services.ntp.policy import compile_config
 from services.ntp.shared_state import SharedState
 from services.ntp.sockets import open_sockets, receive_stamp
 from services.ntp.variables import system_values
@@ -50,8 +51,9 @@ class Worker:
         self.index = index
         self.sockets = sockets
         self.clock = WorkerClock(shared)
-        self.fast = open_fast_path(config, sockets) if fast.available() else None
-        self.engine = Engine(config, keys.lookup, self.variables, self.fast)
+        policy = compile_config(config, keys.usable())
+        self.fast = open_fast_path(policy, sockets) if fast.available() else None
+        self.engine = Engine(policy, self.variables, self.fast)
         self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index)
         self.parent = os.getppid()
 

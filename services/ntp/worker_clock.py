@@ -8,6 +8,7 @@ import time
 from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
+from services.ntp.policy import served_time
 from services.ntp.shared_state import SharedState
 
 
@@ -38,10 +39,7 @@ class WorkerClock:
         self.published = snapshot.published_ns
 
     def to_served(self, host_ns: int) -> int:
-        if not self.servo.started:
-            return host_ns
-        served = self.servo.served(host_ns)
-        return self.leaps.to_utc(served) if self.leaps.events else served
+        return served_time(self.servo, self.leaps, host_ns)
 
     def now_ns(self) -> int:
         value = self.to_served(time.time_ns())

@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from firmware.base.config import SERVICE_NAMES, parse_config
 from firmware.base.ratelimit import ClientTable
-from firmware.timing.sync_state import Leap, State, make_state
+from firmware.timing.leaps import LeapSchedule
+from firmware.timing.servo import Servo
+from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from services.ntp.control import milliseconds
-from services.ntp.engine import STALE_NS, Engine, finish
+from services.ntp.engine import Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import ntp_to_ns
+from services.ntp.policy import STALE_NS, compile_config, served_clock, with_snapshot
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_KEYS,
@@ -37,9 +40,16 @@ def engine(tmp_path: Path, ntp: dict[str, object] | None = None, state=LOCKED) -
     ring = KeyRing(keys, section.trusted_keys)
     limit = section.ratelimit
     table = ClientTable(limit.interval, limit.burst, limit.leak, limit.clients, random.Random(1))
-    made = Engine(section, ring.lookup, lambda: {"stratum": "1", "refid": "GPS"}, table)
-    made.update(state, NOW - 10**9, 0)
+    policy = compile_config(section, ring.usable())
+    made = Engine(policy, lambda: {"stratum": "1", "refid": "GPS"}, table)
+    update(made, state, 0)
     return made
+
+
+def update(made: Engine, state: SyncState, age_ns: int) -> None:
+    """A snapshot with `state`, published `age_ns` before now (CLOCK_MONOTONIC 0 here)."""
+    clock = served_clock(Servo(), LeapSchedule(), True, NOW)
+    made.update(with_snapshot(made.policy, state, NOW - 10**9, -age_ns, clock), 0)
 
 
 def ask(made: Engine, data: bytes, address: str = "192.0.2.1") -> list[bytes]:
@@ -76,14 +86,14 @@ def test_unsynchronised_is_li_3_and_stratum_0_on_the_wire(tmp_path: Path, state:
 
 def test_a_stale_snapshot_is_served_as_an_alarm_until_a_fresh_one_comes(tmp_path: Path) -> None:
     made = engine(tmp_path, {"rules": [{"network": "127.0.0.0/8", "query": True}]})
-    made.update(LOCKED, NOW - 10**9, STALE_NS + 1)
+    update(made, LOCKED, STALE_NS + 1)
     reply = decode_packet(ask(made, CHRONY_PLAIN)[0])
     assert (reply.leap, reply.stratum, reply.refid, reply.reference) == (3, 0, b"STAL", 0)
     assert reply.root_dispersion == 1, "the error bound still goes out"
     (response,) = ask(made, readvar(), "127.0.0.1")
     status = struct.unpack_from("!H", response, 4)[0]
     assert status >> 14 == 3 and (status >> 8) & 0x3F == 0, "mode 6: alarm, no source"
-    made.update(LOCKED, NOW - 10**9, STALE_NS)  # at the limit: still fresh
+    update(made, LOCKED, STALE_NS)  # at the limit: still fresh
     reply = decode_packet(ask(made, CHRONY_PLAIN)[0])
     assert (reply.leap, reply.stratum, reply.refid) == (0, 1, b"GPS\0")
     assert (made.counters["served"], made.counters["served_stale"]) == (2, 1)

@@ -10,13 +10,14 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from firmware.base.access import RuleSet
 from firmware.base.config import SERVICE_NAMES, parse_config
 from firmware.base.config.schema import NtpSection
 from firmware.base.ratelimit import ClientTable
@@ -24,10 +25,19 @@ from firmware.timing.leaps import SECOND, LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, make_state
 from services.ntp import fast
-from services.ntp.engine import STALE_NS, Engine
+from services.ntp.engine import Engine
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import parse_keys
 from services.ntp.packet import ns_to_ntp
+from services.ntp.policy import (
+    STALE_NS,
+    Limits,
+    Policy,
+    compile_config,
+    served_clock,
+    with_keys,
+    with_snapshot,
+)
 from tests.services.ntp.captures import CHRONY_KEYS, CHRONY_PLAIN
 from tests.services.ntp.ntp_codec import decode_packet
 
@@ -46,6 +56,10 @@ class Bench:
     path: fast.FastPath
     engine: Engine
     port: int
+    policy: Policy
+
+    def use_in_c(self, policy: Policy) -> None:
+        self.path.set_policy(fast.native(policy))
 
     def ask(self, data: bytes, source: str = "127.0.0.1") -> tuple[list[bytes], list[object]]:
         """Send one request; what came back, and what the fast path left to Python."""
@@ -75,19 +89,19 @@ def make_bench(
     server.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
     server.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     server.setblocking(False)
-    path = fast.open_fast_path(section, [server])
     ring = KeyRing(keys, section.trusted_keys)
-    path.set_keys(fast.key_settings(ring.usable()))
+    policy = compile_config(section, ring.usable())
+    path = fast.open_fast_path(policy, [server])
     limit = section.ratelimit
     table = ClientTable(limit.interval, limit.burst, limit.leak, limit.clients, random.Random(1))
-    engine = Engine(section, ring.lookup, dict, table)
+    engine = Engine(policy, dict, table)
     now = time.time_ns()
     state = make_state(State.LOCKED, 250, Leap.NONE, Leap.NONE, 0.0, 0.0, now, 9)
-    engine.update(state, now, age_ns)
-    path.set_template(*fast.template_settings(engine, time.monotonic_ns() - age_ns))
-    servo = Servo(now, now, 0.0, 0.0, True)
-    path.set_clock(*fast.clock_settings(servo, LeapSchedule(), True, now))
-    return Bench(server, path, engine, server.getsockname()[1])
+    clock = served_clock(Servo(now, now, 0.0, 0.0, True), LeapSchedule(), True, now)
+    policy = with_snapshot(policy, state, now, time.monotonic_ns() - age_ns, clock)
+    engine.update(policy, time.monotonic_ns())
+    path.set_policy(fast.native(policy))
+    return Bench(server, path, engine, server.getsockname()[1], policy)
 
 
 UNLIMITED = {"rules": [{"network": "127.0.0.0/8", "ratelimit": False}]}
@@ -150,7 +164,8 @@ def test_plain_request_is_answered_as_the_engine_would(
 def test_fast_path_goes_stale_by_its_own_clock(bench: Bench) -> None:
     """Python's last refresh said fresh, but nothing came since: the C path must not keep
     serving that template past the snapshot's age limit on its own."""
-    bench.path.set_template(*fast.template_settings(bench.engine, time.monotonic_ns() - STALE_NS))
+    template = replace(bench.policy.template, fresh_until_ns=time.monotonic_ns())
+    bench.use_in_c(replace(bench.policy, template=template))
     (reply,), _ = bench.ask(CHRONY_PLAIN)
     decoded = decode_packet(reply)
     assert (decoded.leap, decoded.stratum, decoded.refid) == (3, 0, b"STAL")
@@ -266,16 +281,37 @@ def test_ipv6_requests_and_peers(tmp_path: Path) -> None:
     made.server.close()
 
 
+def test_a_new_policy_swaps_keys_and_a_bad_one_changes_nothing(bench: Bench) -> None:
+    rotated = with_keys(bench.policy, [KEYS[2]])
+    bench.use_in_c(rotated)
+    assert bench.ask(signed(1))[0][0][12:16] == b"CRYP", "key 1 is gone"
+    assert bench.ask(signed(2))[0][0][12:16] == b"GPS\0"
+    deny_all = RuleSet((), (), replace(bench.policy.access.default, allow=False))
+    packed = fast.native(replace(rotated, access=deny_all))
+    for broken in (
+        (packed[0], ((1, "MD4", b"secret"),), *packed[2:]),  # a key it cannot use
+        (*packed[:6], (b"short", 0, bytes(24), 0), packed[7]),  # a template not 24 bytes
+        (*packed[:7], (1, 2)),  # a clock that is no clock
+    ):
+        with pytest.raises((ValueError, TypeError)):
+            bench.path.set_policy(broken)
+        assert bench.ask(signed(2))[0][0][12:16] == b"GPS\0", "all of it or none of it"
+        assert bench.ask(signed(1))[0][0][12:16] == b"CRYP"
+    bench.path.set_policy(packed)
+    assert bench.ask(signed(2)) == ([], [])
+    assert bench.path.counters()["denied"] == 1
+
+
 def test_leap_near_goes_to_python_and_a_past_leap_is_applied(bench: Bench) -> None:
     now = time.time_ns()
     servo = Servo(now, now, 0.0, 0.0, True)
     leaps = LeapSchedule()
     leaps.schedule(now + 5_000_000, +1)  # the held second starts in 5 ms
-    bench.path.set_clock(*fast.clock_settings(servo, leaps, True, now))
+    bench.use_in_c(replace(bench.policy, clock=served_clock(servo, leaps, True, now)))
     assert bench.ask(request())[1], "Python applies the leap"
     past = LeapSchedule()
     past.schedule(now - 10 * SECOND, +1)
-    bench.path.set_clock(*fast.clock_settings(servo, past, True, now))
+    bench.use_in_c(replace(bench.policy, clock=served_clock(servo, past, True, now)))
     (reply,), _ = bench.ask(request())
     served = decode_packet(reply).receive
     assert abs(served - ns_to_ntp(time.time_ns() - SECOND)) < 2**32 // 100, "one second back"
@@ -332,7 +368,8 @@ def test_client_table_matches_the_python_one(
 ) -> None:
     """Same buckets, same verdicts, same eviction (three clients kept), same recent list."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as unused:
-        path = fast.FastPath([unused.fileno()], [], [], SECOND, 2, -1, 3, False, os.urandom(16))
+        policy = Policy(RuleSet((), ()), Limits(1.0, 2, 0, 3), False)
+        path = fast.open_fast_path(policy, [unused])
     table = ClientTable(1.0, 2, 0, 3, random.Random(1))
     now = 1_800_000_000 * SECOND
     for address, delta, limited in steps:

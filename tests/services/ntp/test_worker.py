@@ -16,9 +16,9 @@ from firmware.base.config import SERVICE_NAMES, parse_config
 from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state
-from services.ntp.engine import STALE_NS
 from services.ntp.keyring import KeyRing
 from services.ntp.packet import SECOND
+from services.ntp.policy import STALE_NS
 from services.ntp.shared_state import SEQUENCE, SharedState
 from services.ntp.sockets import SO_TIMESTAMPNS
 from services.ntp.worker import Worker

@@ -106,3 +106,23 @@ def test_a_new_session_confirms_a_moved_port(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert refused.returncode == 255 and "refused" in refused.stderr
+
+
+def test_a_restart_before_the_confirmation_rolls_back(tmp_path: Path) -> None:
+    booted, port = boot(tmp_path, None, PASSWORD)
+    child = shell(port)
+    try:
+        refused_then_committed(child, f"services.ssh.port {free_port()}", 600)
+        booted.wait_event("config.reloaded")
+    finally:
+        child.close()
+    booted.stop()
+    assert (booted.data_dir / "rollback.toml").exists()
+    again = Booted(booted.data_dir, booted.config)
+    again.wait_event("appliance.ready")
+    rolled = again.wait_event("config.rolled_back")
+    assert "restarted before it was confirmed" in str(rolled["message"])
+    assert ssh_section(again)["port"] == port
+    assert not (again.data_dir / "rollback.toml").exists()
+    whoami = Box(again, port, None).ssh("admin", PASSWORD, "whoami")
+    assert whoami.stdout.strip() == "admin (admin)", whoami.stderr

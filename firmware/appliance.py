@@ -7,8 +7,10 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from firmware.admin.confirmed import ConfirmedCommits
 from firmware.admin.controls import Controls
 from firmware.base.config import SERVICE_NAMES, Config, ConfigError
+from firmware.base.config.rollback import PendingRollback, RollbackFile
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import Severity
 from firmware.base.service import Service
@@ -58,6 +60,10 @@ class Appliance:
         """Held by every path that starts or stops services (boot, SIGHUP, commits, restarts,
         shutdown): two at once would each start a service the other had just replaced."""
         self.stopped = False
+        rollback = RollbackFile(context.data_dir / "rollback.toml")
+        self.commits = ConfirmedCommits(
+            store, rollback, context.events, context.clock, _alarm, self._expire
+        )
 
     def status(self) -> StatusTree:
         """Every service's status, then the reports that are no service's own."""
@@ -69,8 +75,16 @@ class Appliance:
         return tree
 
     async def start(self) -> None:
+        """Start the services; a commit confirmed left pending by a restart is rolled back
+        first, so that an unconfirmed change never outlives the run that made it."""
         async with self.changes:
+            recovered = self.commits.recover()
+            if recovered is not None:
+                self.config = self.store.config
+                self.context.guard.settings = self.config.admin
             await self._start()
+        if recovered is not None:  # now syslog forwards it too
+            self.commits.announce(recovered, "the appliance restarted before it was confirmed")
 
     async def _start(self) -> None:
         for spec in self.specs:
@@ -157,6 +171,18 @@ class Appliance:
 
     # -- what the command line asks for -------------------------------------------------
 
+    def _expire(self, pending: PendingRollback) -> None:
+        self.later(lambda: self.roll_back(pending))
+
+    async def roll_back(self, pending: PendingRollback) -> None:
+        """The rollback of a commit confirmed nobody confirmed: the previous config goes back
+        through the same lock and the same reload as any commit. A shutdown before it leaves
+        the rollback file, which the next start carries out."""
+        async with self.changes:
+            if self.stopped or not self.commits.roll_back(pending):
+                return
+            await self._reload()
+
     def later(self, work: Callable[[], object]) -> None:
         """Run a coroutine after the current command has answered."""
 
@@ -193,8 +219,13 @@ class Appliance:
             await self._start()
 
     def factory_reset(self) -> None:
+        self.commits.abandon()  # its rollback would write the erased config back
         erase_for_reset(self.context.data_dir, self.context.events)
         self.stopping.set()
+
+
+def _alarm(seconds: float, callback: Callable[[], None]) -> Callable[[], None]:
+    return asyncio.get_running_loop().call_later(seconds, callback).cancel
 
 
 def _join(address: str, port: int) -> str:

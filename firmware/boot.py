@@ -11,6 +11,7 @@ from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
+from firmware.admin.shell import CONSOLE, Origin
 from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, ServiceSpec
 from firmware.base.config import SERVICE_NAMES, Config
@@ -149,18 +150,20 @@ def _console(config: Config, context: Context) -> Service:
 
 def _console_session(config: Config, context: Context) -> Callable[[], LoginSession]:
     sessions = session_factory(config, context)
-    return lambda: sessions("console")
+    return lambda: sessions(CONSOLE)
 
 
-def session_factory(config: Config, context: Context) -> Callable[[str], LoginSession]:
+def session_factory(config: Config, context: Context) -> Callable[[Origin], LoginSession]:
     """New login sessions for a console; each has its own interpreter (its staged config)."""
     assert context.controls is not None
     controls = context.controls(config)
     users = UserStore(context.identity.users)
 
-    def session(where: str) -> LoginSession:
+    def session(origin: Origin) -> LoginSession:
         interpreter = make_interpreter(controls)
-        return LoginSession(users, context.events, interpreter, where, context.guard, context.clock)
+        return LoginSession(
+            users, context.events, interpreter, origin, context.guard, context.clock
+        )
 
     return session
 
@@ -260,7 +263,8 @@ def make_context(data_dir: Path, identity: Identity, events: EventBus, clock: Cl
 
 
 def make_appliance(store: ConfigStore, context: Context) -> Appliance:
-    return Appliance(store, context, SERVICES, make_controls, {"sim": sim_truth})
+    reports = {"sim": sim_truth, "commit_confirmed": pending_commit}
+    return Appliance(store, context, SERVICES, make_controls, reports)
 
 
 def _sim_receiver(appliance: Appliance) -> SimGpsReceiver | None:
@@ -276,6 +280,19 @@ def sim_truth(appliance: Appliance) -> dict[str, object] | None:
         return None
     host = appliance.context.clock.now_ns()
     return receiver.truth(host, appliance.context.served.to_served(host))
+
+
+def pending_commit(appliance: Appliance) -> dict[str, object] | None:
+    """The `commit_confirmed` section of the status: a change that rolls back unless
+    confirmed, and when."""
+    pending = appliance.commits.pending
+    if pending is None:
+        return None
+    return {
+        "by": pending.who, "from": pending.source, "reason": pending.reason,
+        "rolls_back_at": pending.deadline_text(),
+        "remaining_s": pending.remaining_s(appliance.context.clock.now_ns()),
+    }  # fmt: skip
 
 
 def make_controls(appliance: Appliance, config: Config) -> Controls:
@@ -320,6 +337,7 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
             lambda key_id: KeyRing(keys_path, []).remove(key_id),
         ),
         events=EventLog(context.data_dir / "events.log", events.max_bytes, events.keep),
+        commits=appliance.commits,
         gps_inject=gps_inject if config.gps.backend == "sim" else None,
         panel=panel,
         restart_service=lambda name: appliance.later(lambda: appliance.restart_service(name)),

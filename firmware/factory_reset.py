@@ -9,7 +9,8 @@ from firmware.base.events import EventBus, Severity
 
 ERASED_ON_RESET = ("config.toml", "users.json", "keypad.json", "serial", "ssh_host_ed25519_key",
                    "ssh_host_ed25519_key.pub", "ssh_host_rsa_key", "ssh_host_rsa_key.pub",
-                   "tls.key", "tls.crt", "ntp.keys", "ntp.keys.first-boot.sha256")  # fmt: skip
+                   "tls.key", "tls.crt", "ntp.keys", "ntp.keys.first-boot.sha256",
+                   "rollback.toml")  # fmt: skip
 
 
 def erase_for_reset(data_dir: Path, events: EventBus) -> None:

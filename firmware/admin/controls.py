@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware.admin.confirmed import ConfirmedCommits
 from firmware.admin.users import UserStore
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import EventBus, EventLog
@@ -35,6 +36,8 @@ class Controls:
     keypad: KeypadLock | None
     ntp_keys: NtpKeyControls
     events: EventLog
+    commits: ConfirmedCommits
+    """The pending commit confirmed, if any: how every config change commits."""
     gps_inject: Callable[[str], None] | None = None
     panel: Callable[[str | None], list[str]] | None = None
     """Press a key (or None) and return the display lines."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
-from firmware.admin.shell import Session, Shell
+from firmware.admin.shell import Origin, Session, Shell
 from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
 from hal.clock import Clock
@@ -24,14 +24,15 @@ class LoginSession:
         users: UserStore,
         events: EventBus,
         interpreter: Shell,
-        source: str,
+        origin: Origin,
         guard: LoginGuard,
         clock: Clock,
     ) -> None:
         self.users = users
         self.events = events
         self.interpreter = interpreter
-        self.source = source
+        self.origin = origin
+        self.source = origin.source
         self.guard = guard
         self.clock = clock
         self.state = "user"
@@ -114,7 +115,7 @@ class LoginSession:
 
     def _logged_in(self) -> str:
         account = self.users.load()[self.user]
-        self.session = Session(self.user, account.role, self.source)
+        self.session = Session(self.user, account.role, self.source, origin=self.origin)
         self.events.emit(
             "login.ok", Severity.NOTICE, f"{self.user} logged in from {self.source}",
             self._fields(), security=True,

@@ -40,6 +40,13 @@ def format_status(tree: StatusTree) -> str:
             f"sim         true error {sim['true_error_ns']} ns (served minus the simulated "
             f"world's UTC); world offset {sim['offset_ns']} ns, {sim['frequency_ppm']:+.6f} ppm"
         )
+    pending = tree.get("commit_confirmed")
+    if pending:
+        lines.append(
+            f"commit      confirmed by {pending['by']} from {pending['from']} rolls back at "
+            f"{pending['rolls_back_at']} ({pending['remaining_s']} s left) unless someone "
+            "types 'config confirm' in a new session"
+        )
     lines.append("services")
     for name, fields in tree.items():
         if name in REPORTS:

@@ -2,5 +2,5 @@
 reports that belong to no service."""
 
 StatusTree = dict[str, dict[str, object]]
-REPORTS = ("sim",)
+REPORTS = ("sim", "commit_confirmed")
 """Sections of the tree that are reports, not services."""

@@ -11,6 +11,7 @@ import asyncssh
 
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
+from firmware.admin.shell import Origin, connection_origin
 from firmware.admin.users import UserStore
 from firmware.base.access import AccessRules
 from firmware.base.admission import admit
@@ -92,7 +93,7 @@ class SshService:
         guard: LoginGuard,
         events: EventBus,
         clock: Clock,
-        sessions: Callable[[str], LoginSession],
+        sessions: Callable[[Origin], LoginSession],
         idle_timeout_s: int,
     ) -> None:
         self.section = section
@@ -137,8 +138,7 @@ class SshService:
 
     async def _process(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         user = process.get_extra_info("username")
-        peer = process.get_extra_info("peername")
-        session = self.sessions(f"{peer[0] if peer else '?'}")
+        session = self.sessions(connection_origin("ssh", process.get_extra_info))
         self.sessions_run += 1
         greeting = session.start_authenticated(user)
         try:

@@ -11,6 +11,7 @@ from typing import Any
 import telnetlib3
 
 from firmware.admin.login import LoginSession
+from firmware.admin.shell import Origin, connection_origin
 from firmware.base.access import AccessRules
 from firmware.base.admission import admit
 from firmware.base.config.schema import TelnetSection
@@ -24,7 +25,7 @@ class TelnetService:
     def __init__(
         self,
         section: TelnetSection,
-        sessions: Callable[[str], LoginSession],
+        sessions: Callable[[Origin], LoginSession],
         events: EventBus,
         idle_timeout_s: int,
     ) -> None:
@@ -57,7 +58,7 @@ class TelnetService:
             writer.close()
             return
         self.connections += 1
-        session = self.sessions(source)
+        session = self.sessions(connection_origin("telnet", writer.get_extra_info))
         writer.write(session.greeting())
         with contextlib.suppress(ConnectionError, TimeoutError):
             while not session.closed:

@@ -10,7 +10,10 @@ from hal.clock import HostClock
 def test_reset_erases_what_makes_the_appliance_someones_and_keeps_the_rest(
     tmp_path: Path,
 ) -> None:
-    for name in ("config.toml", "users.json", "ssh_host_ed25519_key", "ntp.keys", "events.log"):
+    """A pending commit confirmed goes too: its rollback would bring the old config back."""
+    kept_and_erased = ("config.toml", "users.json", "ssh_host_ed25519_key", "ntp.keys",
+                       "rollback.toml", "events.log")  # fmt: skip
+    for name in kept_and_erased:
         (tmp_path / name).write_text("x")
     bus = EventBus(HostClock())
     seen: list[Event] = []

@@ -1,5 +1,6 @@
-"""config show|set|diff|commit|discard: changes are staged, then committed as one, checked
-against the schema, written atomically and audited."""
+"""config show|set|diff|commit|confirm|discard: changes are staged, then committed as one,
+checked against the schema (and against cutting off the session), written atomically and
+audited."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 import tomli_w
 
 from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.commit import commit, confirm, confirm_seconds
 from firmware.admin.shell import Reply
-from firmware.base.config import ConfigError
 from firmware.base.config.store import redacted
 
 
@@ -50,27 +51,51 @@ def config(call: Call) -> Reply:
             lines.append(f"{key}: {json.dumps(old)} -> {json.dumps(value)}")
         return Reply("\n".join(lines))
     if action == "commit":
-        if not session.staged:
-            return Reply("nothing staged")
-        try:
-            store.set(session.staged, session.user, session.source)
-        except ConfigError as exc:
-            return Reply("refused, nothing changed:\n" + "\n".join(exc.problems))
-        keys = ", ".join(session.staged)
-        session.staged.clear()
-        call.controls.reload()
-        return Reply(f"committed {keys}")
+        return _commit(call)
+    if action == "confirm":
+        return Reply(confirm(call.controls, session))
     if action == "discard":
         session.staged.clear()
         return Reply("staged changes discarded")
-    return Reply("usage: config [show [KEY] | set KEY VALUE | diff | commit | discard]")
+    return Reply(f"usage: {USAGE}")
 
+
+def _commit(call: Call) -> Reply:
+    """config commit [confirmed [SECONDS]]; with nothing staged, it confirms (as in Junos)."""
+    session, args = call.session, call.args[1:]
+    if args[:1] not in ([], ["confirmed"]):
+        return Reply(f"usage: {USAGE}")
+    seconds = confirm_seconds(args[1:]) if args else None
+    if not session.staged:
+        if call.controls.commits.pending is not None and seconds is None:
+            return Reply(confirm(call.controls, session))
+        return Reply("nothing staged")
+    outcome = commit(call.controls, session, session.staged, seconds)
+    if not outcome.committed:
+        return Reply(outcome.text)
+    keys = ", ".join(session.staged)
+    session.staged.clear()
+    return Reply(f"committed {keys}{outcome.text}")
+
+
+USAGE = (
+    "config [show [KEY] | set KEY VALUE | diff | commit [confirmed [SECONDS]] | confirm | discard]"
+)
+HELP = (
+    f"{USAGE}\n"
+    "  A change that would cut off this session (SSH or telnet disabled, moved, no longer\n"
+    "  listening where you came in, or no longer allowing your address) is refused unless\n"
+    "  committed with 'confirmed': it is then rolled back after SECONDS (default 120)\n"
+    "  unless someone confirms it from a new session with 'config confirm' (or a\n"
+    "  'config commit' with nothing staged). A further commit from another session\n"
+    "  confirms it too; a restart before the confirmation rolls it back."
+)
 
 COMMANDS = {
     "config": Command(
-        "config [show [KEY] | set KEY VALUE | diff | commit | discard]",
+        HELP,
         config,
-        writes=("set", "commit"),
-        subcommands=("show", "set", "diff", "commit", "discard"),
+        writes=("set", "commit", "confirm"),
+        subcommands=("show", "set", "diff", "commit", "confirm", "discard"),
     ),  # fmt: skip
 }

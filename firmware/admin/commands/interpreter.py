@@ -91,5 +91,8 @@ class Interpreter:
                 return Reply(f"unknown command {call.args[0]!r}")
             return Reply(f"{call.args[0]}: {command.help}")
         width = max(len(name) for name in self.commands)
-        lines = [f"{name:<{width}}  {c.help}" for name, c in sorted(self.commands.items())]
+        lines = [
+            f"{name:<{width}}  {c.help.splitlines()[0]}"
+            for name, c in sorted(self.commands.items())
+        ]
         return Reply("\n".join(lines))

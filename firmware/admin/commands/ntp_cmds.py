@@ -6,8 +6,8 @@ import datetime
 from typing import Any
 
 from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.commit import commit
 from firmware.admin.shell import Reply
-from firmware.base.config import ConfigError
 from firmware.base.events import Severity
 
 COUNTER_NAMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
@@ -91,12 +91,10 @@ def _rules(call: Call, args: list[str]) -> Reply:
         del rules[index]
     else:
         return Reply(f"usage: ntp rules [list | add NETWORK [{' '.join(RULE_FLAGS)}] | remove N]")
-    try:
-        store.set({"services.ntp.rules": rules}, call.session.user, call.session.source)
-    except ConfigError as exc:
-        return Reply("refused:\n" + "\n".join(exc.problems))
-    call.controls.reload()
-    return Reply(f"{len(rules)} rules in force")
+    outcome = commit(call.controls, call.session, {"services.ntp.rules": rules})
+    if not outcome.committed:
+        return Reply(outcome.text)
+    return Reply(f"{len(rules)} rules in force{outcome.text}")
 
 
 def _describe(rule: dict[str, Any]) -> str:

@@ -6,10 +6,11 @@ import json
 
 from firmware import __version__
 from firmware.admin.commands.interpreter import Call, Command
+from firmware.admin.commit import commit
 from firmware.admin.hardening import format_checks, hardening_checks
 from firmware.admin.shell import Reply
 from firmware.admin.status_report import format_status
-from firmware.base.config import SERVICE_NAMES, ConfigError
+from firmware.base.config import SERVICE_NAMES
 
 
 def status(call: Call) -> Reply:
@@ -43,15 +44,10 @@ def services(call: Call) -> Reply:
         return Reply(f"{name} restarting")
     if action == "disable" and name == "ntp":
         return Reply("NTP cannot be disabled: serving time is what the appliance is for")
-    try:
-        controls.store.set(
-            {f"services.{name}.enabled": action == "enable"}, call.session.user,
-            call.session.source,
-        )  # fmt: skip
-    except ConfigError as exc:
-        return Reply("\n".join(exc.problems))
-    controls.reload()
-    return Reply(f"{name} {action}d")
+    outcome = commit(controls, call.session, {f"services.{name}.enabled": action == "enable"})
+    if not outcome.committed:
+        return Reply(outcome.text)
+    return Reply(f"{name} {action}d{outcome.text}")
 
 
 def log(call: Call) -> Reply:

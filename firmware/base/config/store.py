@@ -53,8 +53,24 @@ class ConfigStore:
         self.document = document
         return self.config
 
+    def preview(self, changes: Mapping[str, Any]) -> Config:
+        """The config `changes` would make, checked as `set` checks it; nothing is written."""
+        return self._prepare(changes)[1]
+
     def set(self, changes: Mapping[str, Any], who: str, source: str) -> Config:
         """Apply `{"services.ntp.port": 1123, ...}` as one change, or raise ConfigError."""
+        document, new = self._prepare(changes)
+        self._write(document, new, list(changes), who, source)
+        return new
+
+    def replace(self, document: dict[str, Any], who: str, source: str) -> Config:
+        """Put back a whole document (a rollback); every key that changes is audited. Named
+        files are not checked: going back must not depend on them."""
+        new = parse_config(document, str(self.path), self.available)
+        self._write(copy.deepcopy(document), new, _changed(self.config, new), who, source)
+        return new
+
+    def _prepare(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], Config]:
         document = copy.deepcopy(self.document)
         for key, value in changes.items():
             _put(document, key, value)
@@ -62,23 +78,22 @@ class ConfigStore:
         problems = self.check(new, list(changes)) if self.check else []
         if problems:
             raise ConfigError(problems)
+        return document, new
+
+    def _write(
+        self, document: dict[str, Any], new: Config, keys: list[str], who: str, source: str
+    ) -> None:
         old = self.config
         remove_stale_temporaries(self.path)
         write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
-        self._record(old, new, list(changes), who, source)
+        self._record(old, new, keys, who, source)
         self.document, self.config = document, new
-        return new
 
     def reload(self, who: str, source: str) -> Config:
         """Re-read a file edited by hand; every key that changed is audited."""
         old = self.config
         new = self.load()
-        flat_old, flat_new = (
-            _flatten(old.model_dump(mode="json")),
-            _flatten(new.model_dump(mode="json")),
-        )
-        changed = [key for key in flat_new if flat_old.get(key) != flat_new[key]]
-        self._record(old, new, changed, who, source)
+        self._record(old, new, _changed(old, new), who, source)
         return new
 
     def _record(self, old: Config, new: Config, keys: list[str], who: str, source: str) -> None:
@@ -88,6 +103,15 @@ class ConfigStore:
             before = REDACTED if secret else _get(old, key)
             after = REDACTED if secret else _get(new, key)
             self.audit.record(now, who, source, key, before, after)
+
+
+def _changed(old: Config, new: Config) -> list[str]:
+    """The dotted keys whose values differ between two configs."""
+    flat_old, flat_new = (
+        _flatten(old.model_dump(mode="json")),
+        _flatten(new.model_dump(mode="json")),
+    )
+    return [key for key in flat_new if flat_old.get(key) != flat_new[key]]
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -198,6 +198,7 @@ def _panel(config: Config, context: Context) -> Service:
         lambda: panel_settings(config, local_addresses()),
         local_addresses,
         rows,
+        config.panel.relock_seconds,
     )
     socket = context.data_dir / "panel.sock"
     display = SimDisplay(rows, columns)

@@ -4,10 +4,12 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect
 import pytest
 import serial
 
@@ -18,7 +20,7 @@ from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeyType
 from tests.firmware.panel.keys import pin_keys
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
-from tests.scenarios.appliance import Booted, timeserver, write_config
+from tests.scenarios.appliance import ROOT, Booted, timeserver, write_config
 
 
 @pytest.fixture
@@ -235,6 +237,37 @@ def test_keypad_lockout_through_timeserver_panel_survives_a_restart(tmp_path: Pa
     assert again.stop()[0] == 0
     remote = [e for e in again.events() if e["kind"] == "keypad.pin_failed"]
     assert len(remote) == 5 and all(e["security"] for e in remote)
+
+
+def test_timeserver_panel_in_a_terminal_takes_pasted_keys_typed_pins_and_relocks(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    config = write_config(tmp_path / "config.toml", "[panel]\nrelock_seconds = 2\n")
+    booted = Booted(data, config)
+    booted.wait_event("appliance.ready")
+    lock = KeypadLock(data / "keypad.json", EventBus(HostClock()))
+    lock.set_pin("4321", "test")
+    lock.lock("test")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "firmware.cli", "panel", "--data-dir", str(data)],
+        cwd=str(ROOT), timeout=15,
+    )  # fmt: skip
+    try:
+        child.expect("q quits")
+        child.send("\x1b[B\x1b[B")  # two arrows in one read: both count
+        child.expect("IP address")
+        child.send("4321\r")  # typed digits on the locked keypad start and fill the PIN
+        child.expect("Keypad unlocked")
+        booted.wait_event("keypad.unlocked")
+        child.expect("Keypad locked")  # after 2 s without a key
+        relocked = booted.wait_event("keypad.locked")
+        assert "without a key" in relocked["message"]
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert booted.stop()[0] == 0
 
 
 def test_status_command_shows_the_appliance_locked_to_gps(tmp_path: Path) -> None:

@@ -230,6 +230,11 @@ class Panel(Section):
     lockout_seconds: int = Field(
         300, ge=10, le=86400, description="How long the keypad refuses PINs after a lockout."
     )
+    relock_seconds: int = Field(
+        300, ge=0, le=86400,
+        description="Lock an unlocked keypad that has a PIN after this long without a key "
+        "press (0: never).",
+    )  # fmt: skip
 
 
 class Device(Section):

@@ -247,7 +247,7 @@ async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
     await device.start()
-    print(f"simulated GPS receiver on {device.path}, linked at {link}; scenario {scenario}")
+    print(f"simulated GPS receiver on {device.link_target}, linked at {link}; scenario {scenario}")
     print(f"read it with: gpsd -N -n -b {link}   or   picocom -b 9600 {link}", flush=True)
     await stopping.wait()
     await device.stop()

@@ -64,8 +64,9 @@ class SimGps(Section):
     scenario: GpsScenario = Field("locked", description="Scenario the receiver starts in.")
     link: LinkName = Field(
         "gps0",
-        description="Name of a symlink to the receiver's pty, made in [device] link_dir, for "
-        "gpsd or a terminal (gpsd -N -n -b DATA_DIR/links/gps0); empty for none.",
+        description="Name of a symlink, made in [device] link_dir, to a pty with a copy of the "
+        "receiver's NMEA, for gpsd or a terminal (gpsd -N -n -b DATA_DIR/links/gps0); empty "
+        "for none.",
     )
     cold_start_seconds: int = Field(
         30, ge=0, le=3600, description="Seconds without a fix in the cold_start scenario."

@@ -17,7 +17,7 @@ from typing import get_args
 import tomli_w
 
 from firmware import __version__
-from firmware.admin.hardening import format_checks, hardening_checks
+from firmware.admin.hardening import all_passed, format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
 from firmware.appliance import Appliance
@@ -141,7 +141,7 @@ def _config_or_problems(path: Path, missing_ok: bool = False) -> Config | None:
 
 
 def hardening_audit(args: argparse.Namespace) -> int:
-    """One line per recommendation; exit 1 when any fails."""
+    """One line per recommendation; exit 1 when any that applies fails."""
     data_dir, config_path = _paths(args)
     config = _config_or_problems(config_path, first_boot(args))
     if config is None:
@@ -149,7 +149,7 @@ def hardening_audit(args: argparse.Namespace) -> int:
     keypad = KeypadLock(data_dir / "keypad.json", EventBus(HostClock()))
     checks = hardening_checks(config, data_dir, keypad)
     print(format_checks(checks))
-    return 0 if all(check.passed for check in checks) else 1
+    return 0 if all_passed(checks) else 1
 
 
 def show_status(args: argparse.Namespace) -> int:

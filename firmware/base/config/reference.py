@@ -29,7 +29,9 @@ def reference_markdown(available: typing.Iterable[str] = ()) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(model: type[BaseModel], prefix: str, lines: list[str], available: frozenset[str]) -> None:
+def _table(
+    model: type[BaseModel], prefix: str, lines: list[str], available: frozenset[str]
+) -> None:
     rows: list[tuple[str, FieldInfo]] = []
     tables: list[tuple[str, type[BaseModel], FieldInfo]] = []
     arrays: list[tuple[str, type[BaseModel]]] = []

@@ -20,6 +20,7 @@ from firmware import __version__
 from firmware.admin.hardening import all_passed, format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
+from firmware.admin.users import UserStore
 from firmware.appliance import Appliance
 from firmware.base.config import Config, ConfigError, load_config
 from firmware.base.config.reference import reference_markdown
@@ -210,20 +211,28 @@ def boot(args: argparse.Namespace) -> int:
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
+    name = appliance.config.device.name or identity.hostname
     lines = [
-        f"timeserver {__version__}  {identity.hostname}  serial {identity.serial}",
+        f"timeserver {__version__}  {name}  serial {identity.serial}",
         f"data directory {data_dir}; config {config}",
         "services:",
         *appliance.listening(),
     ]
+    lines += login_lines(appliance, identity, data_dir)
+    print("\n".join(lines), flush=True)
+
+
+def login_lines(appliance: Appliance, identity: Identity, data_dir: Path) -> list[str]:
+    """How to log in: only the ways that are up, and which password."""
     ways = []
     ssh = appliance.config.services.ssh
-    if ssh.enabled:
+    if appliance.supervisor.status().get("ssh", {}).get("state") == "running":
         host = "127.0.0.1" if "0.0.0.0" in ssh.bind else ssh.bind[0]
         ways.append(f"ssh -p {ssh.port} admin@{host}")
     if appliance.config.services.console.enabled:
         ways.append("the console above")
-    lines.append(f"log in with {' or '.join(ways) or 'no console enabled'}")
+    lines = [f"log in with {' or '.join(ways) or 'no console enabled and SSH not running'}"]
+    admin = UserStore(data_dir / "users.json").load().get("admin")
     if identity.one_time_password:
         lines.append(
             f"login: user admin, one-time password {identity.one_time_password} "
@@ -231,9 +240,14 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
         )
     elif "admin account" in identity.created:
         lines.append(f"login: user admin, with the password from {PASSWORD_VARIABLE}")
+    elif admin is not None and admin.must_change_password:
+        lines.append(
+            "login: user admin, with the one-time password shown at the first boot (not "
+            "changed yet; it is not shown again)"
+        )
     else:
         lines.append("login: user admin, with the password set earlier")
-    print("\n".join(lines), flush=True)
+    return lines
 
 
 async def simulate_gps(link: Path, scenario: GpsScenario) -> int:

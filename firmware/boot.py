@@ -107,8 +107,9 @@ def _ntp(config: Config, context: Context) -> Service:
 
     clock = context.clock
     return NtpService(
-        section, keys, context.discipline, clock.now_ns, context.served.to_served, context.events
-    )
+        section, keys, context.discipline, clock.now_ns, context.served.to_served, context.events,
+        context.ntp_since_boot,
+    )  # fmt: skip
 
 
 def _daytime(config: Config, context: Context) -> Service:

@@ -15,6 +15,7 @@ from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, ServiceSpec
 from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
+from firmware.base.config.fields import utc_instant_ns
 from firmware.base.config.schema import ConsoleSection, SimGps
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import EventBus, EventLog
@@ -65,8 +66,9 @@ def sim_world(config: Config, host_ns: int) -> SimWorld:
 
 def receiver_settings(section: SimGps) -> ReceiverSettings:
     """[gps.sim] as the plain values the simulated receiver takes."""
-    names = ReceiverSettings.__dataclass_fields__
-    return ReceiverSettings(**{name: getattr(section, name) for name in names})
+    names = set(ReceiverSettings.__dataclass_fields__) - {"leap_at_ns"}
+    values = {name: getattr(section, name) for name in names}
+    return ReceiverSettings(**values, leap_at_ns=utc_instant_ns(section.leap_at))
 
 
 def link_path(config: Config, data_dir: Path, name: str) -> str:

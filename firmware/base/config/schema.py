@@ -17,6 +17,7 @@ from firmware.base.config.fields import (
     Port,
     Section,
     SyslogTarget,
+    UtcInstant,
 )
 from firmware.base.config.services import (
     ConsoleSection,
@@ -102,6 +103,12 @@ class SimGps(Section):
     )
     seed: int = Field(
         1, ge=0, le=2**32 - 1, description="Seed of that wander, so a run can be repeated."
+    )
+    leap_at: UtcInstant = Field(
+        "",
+        description="UTC just after the leap second the leap_insert and leap_delete scenarios "
+        "announce, e.g. 2027-01-01T00:00:00Z; set it minutes ahead to rehearse a leap. Empty: "
+        "the end of the current month.",
     )
 
 

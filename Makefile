@@ -12,6 +12,8 @@ NTPQ := .cache/ntpsec/usr/bin/ntpq
 
 .PHONY: run test lint pytest debs venv reference clean tools bench
 
+# picocom is for you, on the console pty (README); the tests do not need it.
+run: DEB_PACKAGES += picocom
 run: debs venv
 	@if [ "$$(id -u)" != 0 ] && [ ! -f $(DATA_DIR)/config.toml ]; then \
 	  mkdir -p $(DATA_DIR); \

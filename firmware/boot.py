@@ -16,6 +16,7 @@ from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, ServiceSpec
 from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
+from firmware.base.config.fields import utc_instant_ns
 from firmware.base.config.schema import ConsoleSection, SimGps
 from firmware.base.config.store import ConfigStore
 from firmware.base.events import EventBus, EventLog
@@ -66,8 +67,9 @@ def sim_world(config: Config, host_ns: int) -> SimWorld:
 
 def receiver_settings(section: SimGps) -> ReceiverSettings:
     """[gps.sim] as the plain values the simulated receiver takes."""
-    names = ReceiverSettings.__dataclass_fields__
-    return ReceiverSettings(**{name: getattr(section, name) for name in names})
+    names = set(ReceiverSettings.__dataclass_fields__) - {"leap_at_ns"}
+    values = {name: getattr(section, name) for name in names}
+    return ReceiverSettings(**values, leap_at_ns=utc_instant_ns(section.leap_at))
 
 
 def link_path(config: Config, data_dir: Path, name: str) -> str:
@@ -108,8 +110,9 @@ def _ntp(config: Config, context: Context) -> Service:
 
     clock = context.clock
     return NtpService(
-        section, keys, context.discipline, clock.now_ns, context.served.to_served, context.events
-    )
+        section, keys, context.discipline, clock.now_ns, context.served.to_served, context.events,
+        context.ntp_since_boot,
+    )  # fmt: skip
 
 
 def _daytime(config: Config, context: Context) -> Service:
@@ -201,6 +204,7 @@ def _panel(config: Config, context: Context) -> Service:
         lambda: panel_settings(config, local_addresses()),
         local_addresses,
         rows,
+        config.panel.relock_seconds,
     )
     socket = context.data_dir / "panel.sock"
     display = SimDisplay(rows, columns)

@@ -17,9 +17,10 @@ from typing import get_args
 import tomli_w
 
 from firmware import __version__
-from firmware.admin.hardening import format_checks, hardening_checks
+from firmware.admin.hardening import all_passed, format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
+from firmware.admin.users import UserStore
 from firmware.appliance import Appliance
 from firmware.base.config import Config, ConfigError, load_config
 from firmware.base.config.reference import reference_markdown
@@ -141,7 +142,7 @@ def _config_or_problems(path: Path, missing_ok: bool = False) -> Config | None:
 
 
 def hardening_audit(args: argparse.Namespace) -> int:
-    """One line per recommendation; exit 1 when any fails."""
+    """One line per recommendation; exit 1 when any that applies fails."""
     data_dir, config_path = _paths(args)
     config = _config_or_problems(config_path, first_boot(args))
     if config is None:
@@ -149,7 +150,7 @@ def hardening_audit(args: argparse.Namespace) -> int:
     keypad = KeypadLock(data_dir / "keypad.json", EventBus(HostClock()))
     checks = hardening_checks(config, data_dir, keypad)
     print(format_checks(checks))
-    return 0 if all(check.passed for check in checks) else 1
+    return 0 if all_passed(checks) else 1
 
 
 def show_status(args: argparse.Namespace) -> int:
@@ -210,20 +211,28 @@ def boot(args: argparse.Namespace) -> int:
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
+    name = appliance.config.device.name or identity.hostname
     lines = [
-        f"timeserver {__version__}  {identity.hostname}  serial {identity.serial}",
+        f"timeserver {__version__}  {name}  serial {identity.serial}",
         f"data directory {data_dir}; config {config}",
         "services:",
         *appliance.listening(),
     ]
+    lines += login_lines(appliance, identity, data_dir)
+    print("\n".join(lines), flush=True)
+
+
+def login_lines(appliance: Appliance, identity: Identity, data_dir: Path) -> list[str]:
+    """How to log in: only the ways that are up, and which password."""
     ways = []
     ssh = appliance.config.services.ssh
-    if ssh.enabled:
+    if appliance.supervisor.status().get("ssh", {}).get("state") == "running":
         host = "127.0.0.1" if "0.0.0.0" in ssh.bind else ssh.bind[0]
         ways.append(f"ssh -p {ssh.port} admin@{host}")
     if appliance.config.services.console.enabled:
         ways.append("the console above")
-    lines.append(f"log in with {' or '.join(ways) or 'no console enabled'}")
+    lines = [f"log in with {' or '.join(ways) or 'no console enabled and SSH not running'}"]
+    admin = UserStore(data_dir / "users.json").load().get("admin")
     if identity.one_time_password:
         lines.append(
             f"login: user admin, one-time password {identity.one_time_password} "
@@ -231,9 +240,14 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
         )
     elif "admin account" in identity.created:
         lines.append(f"login: user admin, with the password from {PASSWORD_VARIABLE}")
+    elif admin is not None and admin.must_change_password:
+        lines.append(
+            "login: user admin, with the one-time password shown at the first boot (not "
+            "changed yet; it is not shown again)"
+        )
     else:
         lines.append("login: user admin, with the password set earlier")
-    print("\n".join(lines), flush=True)
+    return lines
 
 
 async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
@@ -247,7 +261,7 @@ async def simulate_gps(link: Path, scenario: GpsScenario) -> int:
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
     await device.start()
-    print(f"simulated GPS receiver on {device.path}, linked at {link}; scenario {scenario}")
+    print(f"simulated GPS receiver on {device.link_target}, linked at {link}; scenario {scenario}")
     print(f"read it with: gpsd -N -n -b {link}   or   picocom -b 9600 {link}", flush=True)
     await stopping.wait()
     await device.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from firmware.admin.controls import Controls
@@ -16,6 +16,7 @@ from firmware.timing.clock import DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from hal.clock import Clock
+from services.ntp.counters import SinceBoot
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,5 @@ class Context:
     """What `status` shows on every console: set by the Appliance to its supervisor's."""
     controls: Callable[[Config], Controls] | None = None
     """What the command line may touch: set by the Appliance."""
+    ntp_since_boot: SinceBoot = field(default_factory=SinceBoot)
+    """What NTP workers that are gone had counted: `ntp stats` counts since boot."""

@@ -1,5 +1,6 @@
-"""The vendor hardening guide as checks: one line per recommendation, pass or fail, and how
-to fix it. Read from the config and the data directory only."""
+"""The vendor hardening guide as checks: one line per recommendation, pass or fail and how
+to fix it, or N/A and why it does not apply here (it then never fails the report). Read
+from the config and the data directory only."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ class Check:
     name: str
     passed: bool
     fix: str
+    not_applicable: str = ""
+    """Why the recommendation does not apply to this appliance; empty when it does."""
+
+    @property
+    def mark(self) -> str:
+        return "N/A " if self.not_applicable else "PASS" if self.passed else "FAIL"
+
+
+def all_passed(checks: list[Check]) -> bool:
+    """The report passes when every check that applies passes."""
+    return all(check.passed or check.not_applicable for check in checks)
 
 
 def keys_digest(path: Path) -> str:
@@ -34,6 +46,7 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
         data_dir / FIRST_BOOT_KEYS).exists() else ""  # fmt: skip
     host_keys = [data_dir / "ssh_host_ed25519_key", data_dir / "ssh_host_rsa_key"]
     admin_services = [s for s in (services.ssh, services.https, services.telnet) if s.enabled]
+    tls_syslog = any(target.startswith("tls://") for target in config.syslog.targets)
     return [
         Check("admin password changed from the generated one",
               admin is not None and not admin.must_change_password,
@@ -50,26 +63,33 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
         Check("SSH host keys unique to this device",
               all(k.exists() and k.stat().st_mode & 0o077 == 0 for k in host_keys),
               "remove the host keys from the data directory and reboot to make new ones"),
-        Check("TLS 1.2 or newer only", True, "(enforced by the firmware)"),
+        Check("TLS 1.2 or newer only", True, "(enforced by the firmware)",
+              "" if tls_syslog  # the only TLS this build speaks; HTTPS is to come
+              else "no TLS service: no syslog target uses tls:// (this build has no HTTPS)"),
         Check("NTP keys replaced from the first-boot set and authentication required",
               keys_digest(keys_file) not in ("", first_boot)
               and any(rule.require_auth for rule in services.ntp.rules),
               "ntp keys add/remove to replace the keys; ntp rules add NETWORK require_auth"),
         Check("keypad locked", keypad is not None and keypad.locked,
-              "keypad pin DIGITS; keypad lock"),
+              "keypad pin DIGITS; keypad lock",
+              "" if keypad is not None else "this appliance has no front panel"),
         Check("remote syslog configured", bool(config.syslog.targets),
               "config set syslog.targets '[\"tls://logs.example:6514\"]', then commit"),
-        Check("firmware image signed", False,
-              "this build has no signed firmware image yet (signed upgrades are to come)"),
+        Check("firmware image signed", False, "",
+              "this build installs no firmware images: there is no upgrade path to sign yet"),
     ]  # fmt: skip
 
 
 def format_checks(checks: list[Check]) -> str:
     lines = []
     for check in checks:
-        mark = "PASS" if check.passed else "FAIL"
-        fix = "" if check.passed else f"\n      fix: {check.fix}"
-        lines.append(f"{mark}  {check.name}{fix}")
-    failed = sum(not check.passed for check in checks)
-    lines.append(f"{len(checks) - failed} passed, {failed} failed")
+        lines.append(f"{check.mark}  {check.name}")
+        if check.not_applicable:
+            lines.append(f"      why: {check.not_applicable}")
+        elif not check.passed:
+            lines.append(f"      fix: {check.fix}")
+    skipped = sum(bool(check.not_applicable) for check in checks)
+    failed = sum(not (check.passed or check.not_applicable) for check in checks)
+    passed = len(checks) - skipped - failed
+    lines.append(f"{passed} passed, {failed} failed, {skipped} not applicable")
     return "\n".join(lines)

@@ -12,12 +12,15 @@ from hal.panel import Key
 
 StatusSource = Callable[[], dict[str, dict[str, object]]]
 MAX_PIN = 8
+SECOND = 1_000_000_000
+LOCK_ITEM = "Lock keypad"
 
 
 @dataclass
 class PinEntry:
     digits: list[int] = field(default_factory=lambda: [0])
     cursor: int = 0
+    typed: bool = False
 
     def press(self, key: Key) -> str | None:
         """A finished PIN on ENTER, "" when cancelled, else None."""
@@ -39,6 +42,14 @@ class PinEntry:
             return "".join(str(d) for d in self.digits)
         return None
 
+    def type(self, digit: int) -> None:
+        """A digit typed on a terminal: the first replaces the dialled 0, the rest append."""
+        if not self.typed:
+            self.digits, self.typed = [], True
+        if len(self.digits) < MAX_PIN:
+            self.digits.append(digit)
+        self.cursor = len(self.digits) - 1
+
     def shown(self) -> str:
         return " ".join(f"[{d}]" if n == self.cursor else "*" for n, d in enumerate(self.digits))
 
@@ -51,8 +62,11 @@ class PanelApp:
         settings: Callable[[], dict[str, list[str]]],
         addresses: Callable[[], list[str]],
         rows: int,
+        relock_seconds: int = 0,
     ) -> None:
         self.lock = lock
+        self.relock_ns = relock_seconds * SECOND
+        """An unlocked keypad with a PIN locks itself after this long without a key; 0: never."""
         self.status = status
         self.settings = settings
         self.addresses = addresses
@@ -79,9 +93,12 @@ class PanelApp:
             elif key is Key.ENTER:
                 self.mode, self.menu = "menu", 0
         elif self.mode == "menu":
-            items = list(self.settings())
+            items = self._menu()
             if key in (Key.UP, Key.DOWN):
                 self.menu = (self.menu + (1 if key is Key.DOWN else -1)) % len(items)
+            elif key is Key.ENTER and items[self.menu % len(items)] == LOCK_ITEM:
+                self.lock.lock("the front panel's menu")
+                self.mode, self.message = "status", "Keypad locked"
             elif key is Key.ENTER:
                 self.mode, self.scroll = "view", 0
             elif key is Key.BACK:
@@ -91,6 +108,31 @@ class PanelApp:
                 self.scroll = max(0, self.scroll + (1 if key is Key.DOWN else -1))
             elif key is Key.BACK:
                 self.mode = "menu"
+
+    def type_digit(self, digit: int, now_ns: int) -> None:
+        """A digit typed on a terminal (`timeserver panel`): it goes into the PIN, and on a
+        locked keypad's status screen it starts one."""
+        self.message = ""
+        if self.mode == "status" and self.lock.locked:
+            self.press(Key.ENTER, now_ns)
+        if self.mode == "pin" and self.pin is not None:
+            self.pin.type(digit)
+
+    def relock(self, idle_ns: int) -> bool:
+        """Locks an unlocked keypad that has a PIN once no key was pressed for `relock_ns`;
+        True when it did. The caller measures idleness on a monotonic clock."""
+        if not self.relock_ns or idle_ns < self.relock_ns:
+            return False
+        state = self.lock.state
+        if state.locked or not state.pin_hash:
+            return False
+        self.lock.lock(f"the front panel after {self.relock_ns // SECOND} s without a key")
+        self.mode, self.pin, self.message = "status", None, "Keypad locked"
+        return True
+
+    def _menu(self) -> list[str]:
+        """The settings pages, and the lock once a PIN is set."""
+        return list(self.settings()) + ([LOCK_ITEM] if self.lock.has_pin else [])
 
     def _pin_key(self, key: Key, now_ns: int) -> None:
         assert self.pin is not None
@@ -109,7 +151,7 @@ class PanelApp:
             assert self.pin is not None
             lines = ["Enter keypad PIN:", self.pin.shown()]
         elif self.mode == "menu":
-            items = list(self.settings())
+            items = self._menu()
             lines = [("> " if n == self.menu else "  ") + item for n, item in enumerate(items)]
             top = max(0, self.menu - self.rows + 1)
             lines = lines[top : top + self.rows]

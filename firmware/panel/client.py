@@ -13,8 +13,38 @@ from pathlib import Path
 
 TERMINAL_KEYS = {
     b"\x1b[A": "up", b"\x1b[B": "down", b"\x1b[C": "right", b"\x1b[D": "left",
+    b"\x1bOA": "up", b"\x1bOB": "down", b"\x1bOC": "right", b"\x1bOD": "left",
     b"\r": "enter", b"\n": "enter", b"\x7f": "back", b"\x08": "back", b"\x1b": "back",
+    b"q": "quit", b"Q": "quit",
 }  # fmt: skip
+"""Arrow keys in both cursor modes; a lone Esc goes back like Backspace."""
+
+
+def terminal_keys(typed: bytes) -> list[str]:
+    """Every key in one read from the terminal, in order: panel key names, "quit", or a
+    digit "0".."9"; anything else (letters, function keys) is skipped whole."""
+    keys: list[str] = []
+    position = 0
+    while position < len(typed):
+        length = 1
+        if typed[position : position + 1] == b"\x1b" and typed[position + 1 : position + 2] in (
+            b"[", b"O",
+        ):  # fmt: skip
+            length = _escape_length(typed, position)
+        chunk = typed[position : position + length]
+        name = TERMINAL_KEYS.get(chunk) or (chunk.decode() if chunk.isdigit() else None)
+        if name is not None:
+            keys.append(name)
+        position += length
+    return keys
+
+
+def _escape_length(typed: bytes, start: int) -> int:
+    """The length of the escape sequence at `start`: ESC, [ or O, parameters, a final byte."""
+    end = start + 2
+    while end < len(typed) and not 0x40 <= typed[end] <= 0x7E:
+        end += 1
+    return min(end + 1, len(typed)) - start
 
 
 class PanelClient:
@@ -62,7 +92,8 @@ def run_panel(socket_path: Path, presses: list[str], once: bool) -> int:
 
 
 def _interactive(client: PanelClient) -> int:
-    """Arrow keys, Enter, Backspace or Esc (back); q quits. The screen refreshes twice a second."""
+    """Arrow keys, Enter, Backspace or Esc (back), digits into a PIN; q quits. The screen
+    refreshes twice a second, and after every key."""
     saved = termios.tcgetattr(sys.stdin)
     tty.setcbreak(sys.stdin)
     try:
@@ -74,11 +105,9 @@ def _interactive(client: PanelClient) -> int:
             ready, _, _ = select.select([sys.stdin], [], [], 0.5)
             if not ready:
                 continue
-            typed = os.read(sys.stdin.fileno(), 16)
-            if typed in (b"q", b"Q"):
-                return 0
-            key = TERMINAL_KEYS.get(typed)
-            if key is not None:
-                client.request({"press": key})
+            for key in terminal_keys(os.read(sys.stdin.fileno(), 64)):
+                if key == "quit":
+                    return 0
+                client.request({"digit": int(key)} if key.isdigit() else {"press": key})
     finally:
         termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class PanelService:
         self.server: asyncio.Server | None = None
         self.shown: list[str] = []
         self.keys_handled = 0
+        self.active_at = time.monotonic_ns()
+        """The last key, or the last refresh that found the keypad locked (CLOCK_MONOTONIC)."""
 
     async def start(self) -> None:
         self.socket_path.unlink(missing_ok=True)
@@ -64,11 +67,17 @@ class PanelService:
             key = await self.keypad.key()
             self.app.press(key, self.clock.now_ns())
             self.keys_handled += 1
+            self.active_at = time.monotonic_ns()
             self.refresh()
 
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
+            now = time.monotonic_ns()
+            if self.app.lock.locked:
+                self.active_at = now
+            else:
+                self.app.relock(now - self.active_at)
             self.refresh()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -84,8 +93,16 @@ class PanelService:
             request = json.loads(line)
             press = request.get("press") if isinstance(request, dict) else None
             key = Key(press) if press is not None else None
-        except ValueError:
-            return {"error": f'expected {{"press": KEY}} with KEY one of {[k.value for k in Key]}'}
+            digit = request.get("digit") if isinstance(request, dict) else None
+            if digit is not None and (type(digit) is not int or not 0 <= digit <= 9):
+                raise ValueError(digit)
+        except (ValueError, TypeError):
+            keys = [k.value for k in Key]
+            return {"error": f'expected {{"press": KEY}}, KEY one of {keys}, or {{"digit": 0-9}}'}
+        if digit is not None:
+            self.app.type_digit(digit, self.clock.now_ns())
+            self.active_at = time.monotonic_ns()
+            self.refresh()
         if key is not None:
             if self.inject is None:
                 return {"error": "this panel has a real keypad; press its keys"}

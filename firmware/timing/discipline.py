@@ -83,7 +83,7 @@ class Discipline:
         if not sample.valid or sample.utc_ns is None:
             return
         utc = self._correct_rollover(sample.utc_ns)
-        self.planner.from_gps(sample.leap, utc)
+        self.planner.from_gps(sample.leap, utc, sample.leap_at_ns)
         edge = edge_for(self.edges, sample.received_ns)
         if edge is None:
             self.counters.unpaired += 1
@@ -202,9 +202,10 @@ class Discipline:
         self.bound.spec = PRESETS[settings.oscillator]
         self.leaps.smear = settings.smear
 
-    def plan_leap(self, utc_at_ns: int, sign: int, source: str) -> None:
-        """A leap from elsewhere than the receiver (the leap-seconds file)."""
-        self.planner.plan(utc_at_ns, sign, source)
+    def announce_leap(self, source: str, plan: tuple[int, int] | None, utc_ns: int) -> None:
+        """What a source other than the receiver (the leap-seconds file) announces now: a
+        leap (UTC just after it, sign) or none."""
+        self.planner.announce(source, plan, utc_ns)
 
     def trusted(self) -> bool:
         """Served time has been locked once: from now on it must never run backwards."""

@@ -41,6 +41,10 @@ class LeapSchedule:
         self.events.sort(key=lambda e: e.utc_at_ns)
         return event
 
+    def withdraw(self, utc_at_ns: int) -> None:
+        """Forget the leap planned for `utc_at_ns` (one that has not happened yet)."""
+        self.events = [e for e in self.events if e.utc_at_ns != utc_at_ns]
+
     def shift_before_utc(self, utc_ns: int) -> int:
         return sum(e.sign for e in self.events if e.utc_at_ns < utc_ns) * SECOND
 

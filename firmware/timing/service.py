@@ -9,7 +9,7 @@ from firmware.base.config.schema import Timing
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import ServiceTasks
 from firmware.timing.discipline import Discipline
-from firmware.timing.leap_planning import end_of_month_ns
+from firmware.timing.leap_planning import LEAP_FILE, end_of_month_ns
 from firmware.timing.leapfile import LeapFileError, LeapTable, load_leap_file
 from firmware.timing.leaps import SECOND
 from hal.clock import Clock
@@ -63,12 +63,13 @@ class TimingService:
             )  # fmt: skip
 
     def plan_from_table(self, host_ns: int) -> None:
-        if self.table is None:
-            return
+        """The file announces the leap at the end of this month, if it lists one."""
         now = self.discipline.served_ns(host_ns)
-        coming = self.table.next_leap(now // SECOND)
+        coming = self.table.next_leap(now // SECOND) if self.table is not None else None
+        plan = None
         if coming is not None and coming[0] * SECOND == end_of_month_ns(now):
-            self.discipline.plan_leap(coming[0] * SECOND, coming[1], "leap-seconds.list")
+            plan = (coming[0] * SECOND, coming[1])
+        self.discipline.announce_leap(LEAP_FILE, plan, now)
 
     async def _tick(self) -> None:
         while True:

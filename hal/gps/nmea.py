@@ -8,6 +8,7 @@ comes last before the time of day changes.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,9 @@ from hal.gps.types import Antenna, FixMode, LeapWarning, Position, Satellite, Ti
 
 MAX_LINE = 120  # NMEA allows 82 characters; some receivers exceed it a little.
 ANTENNA_STATES = {"OK": Antenna.OK, "OPEN": Antenna.OPEN, "SHORT": Antenna.SHORT}
-LEAP_TAG = "TSV"  # our proprietary $PTSV,LEAP,+1,YYYYMMDD sentence (sim and compatible firmware)
+LEAP_TAG = "TSV"
+"""Our proprietary $PTSV,LEAP,+1,YYYYMMDD[,hhmmss] sentence (sim and compatible firmware):
+the warning, and the last second before the leap (23:59:59 of that day when left out)."""
 
 
 class NmeaError(Exception):
@@ -111,6 +114,7 @@ class EpochAssembler:
     counters: Counters = field(default_factory=Counters)
     antenna: Antenna = Antenna.UNKNOWN
     leap: LeapWarning = LeapWarning.NONE
+    leap_at_ns: int | None = None
     used_prns: frozenset[int] = frozenset()
     in_view: list[Satellite] = field(default_factory=list)
     _epoch: _Epoch = field(default_factory=_Epoch)
@@ -239,7 +243,13 @@ class EpochAssembler:
         if data[0] != "LEAP":
             raise ValueError("unknown proprietary sentence")
         warnings = {"+1": LeapWarning.INSERT, "-1": LeapWarning.DELETE, "0": LeapWarning.NONE}
-        self.leap = warnings[data[1]]
+        warning = warnings[data[1]]
+        at = None
+        if warning is not LeapWarning.NONE and len(data) > 2 and data[2]:
+            clock = data[3] if len(data) > 3 and data[3] else "235959"
+            last = datetime.datetime.strptime(data[2] + clock, "%Y%m%d%H%M%S")
+            at = (calendar.timegm(last.timetuple()) + 1) * 10**9
+        self.leap, self.leap_at_ns = warning, at
 
     def _set_position(self, lat: str, lat_hemi: str, lon: str, lon_hemi: str) -> None:
         latitude = _coordinate(lat, lat_hemi, 2)
@@ -271,6 +281,7 @@ class EpochAssembler:
             utc_ns, epoch.received_ns or received_ns, fix, epoch.quality, used, satellites,
             self.antenna, self.leap, position if fix > FixMode.NONE else None,
             leap_second=tod is not None and tod[2] == 60, completed_ns=received_ns,
+            leap_at_ns=self.leap_at_ns,
         )  # fmt: skip
 
     @staticmethod

@@ -81,6 +81,9 @@ class TimeSample:
     completed_ns: int = 0
     """Host realtime when the report was complete (0: at received_ns): a correction learned
     from it applies from then on, never to served time already gone by."""
+    leap_at_ns: int | None = None
+    """UTC just after the leap `leap` warns of, when the receiver says (else: the end of the
+    month, where leaps happen)."""
 
     @property
     def valid(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from firmware.base.config.schema import NtpSection
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import Backoff, ServiceTasks, StartError
+from services.ntp.counters import COUNTERS, SinceBoot
 from services.ntp.policy import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 
@@ -38,6 +39,7 @@ class NtpService:
         host_now: Callable[[], int],
         to_served: Callable[[int], int],
         events: EventBus,
+        since_boot: SinceBoot | None = None,
     ) -> None:
         self.config = config
         self.keys_file = keys_file
@@ -45,6 +47,7 @@ class NtpService:
         self.host_now = host_now
         self.to_served = to_served
         self.events = events
+        self.since_boot = since_boot or SinceBoot()
         self.count = min(MAX_WORKERS, config.workers or os.cpu_count() or 1)
         self.shared: SharedState | None = None
         self.workers: list[asyncio.subprocess.Process] = []
@@ -102,6 +105,7 @@ class NtpService:
             process = self.workers[index]
             began = loop.time()
             code = await process.wait()
+            self._retire(index)
             if loop.time() - began >= RESPAWN.stable_after:
                 delay = RESPAWN.initial
             why = f"NTP worker {index} (pid {process.pid}) exited with status {code}"
@@ -121,6 +125,12 @@ class NtpService:
             self._event(
                 "ntp.worker_replaced", Severity.NOTICE, f"NTP worker {index} replaced (pid {pid})"
             )
+
+    def _retire(self, index: int) -> None:
+        """Keep what a worker that is gone counted; its slot starts again from zero."""
+        assert self.shared is not None
+        self.since_boot.carry(self.shared.worker_counters(index))
+        self.shared.write_counters(index, dict.fromkeys(COUNTERS, 0), 0)
 
     def _event(self, kind: str, severity: Severity, message: str) -> None:
         self.events.emit(kind, severity, message, {"service": "ntp"})
@@ -149,6 +159,9 @@ class NtpService:
                     process.terminate()
         for process in self.workers:
             await _end(process, terminated=True)
+        if self.shared is not None:
+            for index in range(len(self.workers)):
+                self._retire(index)
         self.workers = []
         if self.shared is not None:
             self.shared.close(remove=True)
@@ -169,7 +182,7 @@ class NtpService:
                 "served_per_worker": served,
                 "clients": self.shared.clients(self.count),
                 "snapshot_age_ms": age // 1_000_000, "snapshot_stale": age > STALE_NS,
-                **self.shared.counters(self.count)}  # fmt: skip
+                **self.since_boot.totals(self.shared.counters(self.count))}  # fmt: skip
 
 
 async def _end(process: asyncio.subprocess.Process, terminated: bool = False) -> None:

@@ -169,15 +169,22 @@ class SharedState:
         struct.pack_into("=I", self.memory, start, len(data))
 
     def clients(self, workers: int) -> list[tuple[str, int, int]]:
-        """Most recent first, over every worker; a slot caught mid-write is skipped."""
-        found: list[tuple[str, int, int]] = []
+        """Most recent first, one row per address over every worker (the kernel spreads a
+        client's source ports over them): requests added up, the latest request kept. A
+        slot caught mid-write is skipped."""
+        merged: dict[str, tuple[int, int]] = {}
         for index in range(workers):
             start = CLIENTS_AT + index * CLIENT_SLOT
             (length,) = struct.unpack_from("=I", self.memory, start)
             try:
-                found += [tuple(e) for e in json.loads(self.memory[start + 4 : start + 4 + length])]
+                entries = json.loads(self.memory[start + 4 : start + 4 + length])
+                rows = [(str(a), int(r), int(t)) for a, r, t in entries]
             except (ValueError, TypeError):
                 continue
+            for address, requests, last in rows:
+                earlier_requests, earlier_last = merged.get(address, (0, 0))
+                merged[address] = (earlier_requests + requests, max(earlier_last, last))
+        found = [(address, requests, last) for address, (requests, last) in merged.items()]
         return sorted(found, key=lambda entry: -entry[2])[:CLIENTS_SHOWN]
 
     def write_counters(self, index: int, counters: dict[str, int], snapshot_age_ns: int) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import fcntl
 import os
+import termios
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +23,52 @@ from sim.world import SimWorld
 NMEA_DELAY_NS = 60_000_000
 
 
+class Pty:
+    """One pseudo-terminal in raw mode, written from the master side. Two readers of one
+    pty would each get part of the stream, so every reader gets its own."""
+
+    def __init__(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        os.set_blocking(master, False)
+        self.master, self.slave = master, slave
+        """The slave stays open here too, so that bytes nobody read can be found and flushed."""
+        self.written = 0
+        self.dropped = 0
+        self.unread = 0
+
+    def write(self, data: bytes, flush_unread: bool) -> None:
+        """With `flush_unread`, whatever the last write left unread is thrown away first, as
+        a serial line loses the bytes of a second nobody listened to: a reader that opens
+        the pty later starts with the current second, not with stale ones."""
+        if flush_unread and _waiting(self.slave):
+            termios.tcflush(self.slave, termios.TCIFLUSH)
+            self.unread += 1
+        try:
+            os.write(self.master, data)
+            self.written += 1
+        except OSError:
+            # Nobody reads the pty and its buffer is full: a real receiver's bytes are lost too.
+            self.dropped += 1
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _waiting(fd: int) -> int:
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
+
+
 class SimGpsDevice:
-    """Writes each second's NMEA into a pty whose slave end any serial reader can open.
+    """Writes each second's NMEA into a pty whose slave end the appliance's serial driver
+    reads, and the same bytes into a second pty that the link points to, for gpsd, a
+    terminal or any number of outside readers, which so never take bytes from the
+    appliance's own stream.
 
     The receiver marks the seconds of the world's true UTC; `clock` is the host clock that
     stamps its PPS edges. Without a world, true UTC is the host clock.
@@ -36,27 +83,30 @@ class SimGpsDevice:
         self.world = world if world is not None else SimWorld(clock.now_ns())
         self.link = Path(link) if link else None
         self.own_directory = own_directory
-        self.path = ""
-        self.master = -1
+        self.own: Pty | None = None
+        self.tap: Pty | None = None
         self.edges: list[Callable[[PpsEdge], None]] = []
         self.runner = DeviceTask("sim gps")
         self.sequence = 0
-        self.written = 0
-        self.dropped = 0
+
+    @property
+    def path(self) -> str:
+        """The pty the appliance's own driver reads."""
+        return self.own.path if self.own is not None else ""
+
+    @property
+    def link_target(self) -> str:
+        """The pty the link points to."""
+        return self.tap.path if self.tap is not None else ""
 
     async def start(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        os.close(slave)
-        os.set_blocking(master, False)
-        self.master = master
+        self.own = Pty()
         if self.link is not None:
+            self.tap = Pty()
             try:
-                place_link(self.link, self.path, self.own_directory)
+                place_link(self.link, self.tap.path, self.own_directory)
             except BaseException:
-                os.close(master)
-                self.master = -1
+                self._close()
                 raise
         self.runner.start(self._run())
 
@@ -88,33 +138,35 @@ class SimGpsDevice:
             self._write("".join(output.lines).encode("ascii"))
 
     def _write(self, data: bytes) -> None:
-        try:
-            os.write(self.master, data)
-            self.written += 1
-        except BlockingIOError:
-            # Nobody reads the pty and its buffer is full: a real receiver's bytes are lost too.
-            self.dropped += 1
-        except OSError:
-            self.dropped += 1
+        if self.own is not None:
+            self.own.write(data, flush_unread=False)
+        if self.tap is not None:
+            self.tap.write(data, flush_unread=True)
 
     async def wait(self) -> None:
         await self.runner.wait()
 
     async def stop(self) -> None:
         await self.runner.stop()
-        if self.link is not None and self.path:
-            remove_link(self.link, self.path)
-        if self.master >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.master)
-            self.master = -1
+        if self.link is not None and self.tap is not None:
+            remove_link(self.link, self.tap.path)
+        self._close()
+
+    def _close(self) -> None:
+        for pty in (self.own, self.tap):
+            if pty is not None:
+                pty.close()
+        self.own = self.tap = None
 
     def status(self) -> dict[str, object]:
+        own, tap = self.own, self.tap
         return {
             "pty": self.path,
             "link": str(self.link) if self.link else "",
+            "link_pty": self.link_target,
             "scenario": self.receiver.scenario,
-            "seconds_written": self.written,
-            "seconds_dropped": self.dropped,
+            "seconds_written": own.written if own else 0,
+            "seconds_dropped": own.dropped if own else 0,
+            "link_seconds_lost": tap.unread + tap.dropped if tap else 0,
             "pps_edges": self.sequence,
         }

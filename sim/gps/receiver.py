@@ -38,6 +38,8 @@ class ReceiverSettings:
     latitude: float = 48.1173
     longitude: float = 11.5167
     altitude: float = 545.4
+    leap_at_ns: int = 0
+    """UTC just after the leap the leap scenarios announce; 0: the end of the month."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,13 @@ class SimReceiver:
         self.position = Position(settings.latitude, settings.longitude, settings.altitude)
         self.scenario: GpsScenario = settings.scenario
         self.scenario_started_ns = started_ns
-        self.leap_ns = _end_of_month_ns(started_ns)
+        self.leap_ns = settings.leap_at_ns or _end_of_month_ns(started_ns)
 
     def inject(self, scenario: GpsScenario, now_ns: int) -> None:
         """Switch scenario at runtime, as a fault injected into a running receiver."""
         self.scenario = scenario
         self.scenario_started_ns = now_ns
-        self.leap_ns = _end_of_month_ns(now_ns)
+        self.leap_ns = self.settings.leap_at_ns or _end_of_month_ns(now_ns)
 
     def second(self, true_ns: int) -> SecondOutput:
         true_ns -= true_ns % SECOND
@@ -80,8 +82,8 @@ class SimReceiver:
             sentences.antenna_text(antenna),
         ]
         # Sent every second, as receivers that report leap warnings do, "0" meaning none.
-        day = datetime.datetime.fromtimestamp(self.leap_ns // SECOND - 1, datetime.UTC)
-        lines.append(sentences.leap_notice(self._leap_warning(true_ns), day.date()))
+        last = datetime.datetime.fromtimestamp(self.leap_ns // SECOND - 1, datetime.UTC)
+        lines.append(sentences.leap_notice(self._leap_warning(true_ns), last))
         return SecondOutput(self._pps(true_ns, fix), self._damage(lines), fix)
 
     def utc_ns(self, true_ns: int) -> int:

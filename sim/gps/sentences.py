@@ -90,6 +90,8 @@ def antenna_text(antenna: Antenna) -> str:
     return checksummed(f"GPTXT,01,01,02,ANTSTATUS={antenna.value.upper()}")
 
 
-def leap_notice(warning: LeapWarning, day: datetime.date) -> str:
+def leap_notice(warning: LeapWarning, last: datetime.datetime) -> str:
+    """Our own sentence: the leap warning, and the last UTC second before the leap (23:59:59
+    of the month's last day, for real leaps; any second when one is rehearsed)."""
     value = {LeapWarning.INSERT: "+1", LeapWarning.DELETE: "-1", LeapWarning.NONE: "0"}[warning]
-    return checksummed(f"PTSV,LEAP,{value},{day:%Y%m%d}")
+    return checksummed(f"PTSV,LEAP,{value},{last:%Y%m%d},{last:%H%M%S}")

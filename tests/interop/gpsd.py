@@ -45,10 +45,14 @@ def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"nothing listens on {port}")
 
 
-def gpspipe_reports(port: int, count: int, seconds: float = 15) -> list[dict[str, object]]:
+def gpspipe_reports(
+    port: int, count: int, seconds: float = 15, duration: int = 0
+) -> list[dict[str, object]]:
+    """gpsd's JSON reports: `count` of them, or all of `duration` seconds."""
     gpspipe = require("gpspipe")
+    limit = ["--seconds", str(duration)] if duration else []
     result = subprocess.run(
-        [gpspipe, "-w", "-n", str(count), f"127.0.0.1:{port}"],
+        [gpspipe, "-w", "-n", str(count), *limit, f"127.0.0.1:{port}"],
         capture_output=True,
         text=True,
         timeout=seconds,

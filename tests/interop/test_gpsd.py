@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime
+import json
 import subprocess
 import sys
 import time
@@ -9,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from firmware.timing.sync_state import State
 from hal.clock import HostClock
 from hal.gps.gpsd_client import GpsdReceiver, parse_time
 from hal.gps.types import FixMode
 from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 from tests.hal.gps.recorder import Recorder
 from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake, stop
-from tests.scenarios.appliance import ROOT
+from tests.scenarios.appliance import ROOT, Booted, timeserver, write_config
 
 
 def start_sim(link: Path, scenario: str) -> subprocess.Popen[bytes]:
@@ -88,3 +90,31 @@ async def test_gpsd_backend_against_gpsfake(tmp_path: Path) -> None:
     assert all((t - start) % SECOND == 0 and start <= t < start + 30 * SECOND for t in times)
     assert any(len(s.satellites) == 12 for s in fixed)
     assert receiver.status()["malformed"] == 0
+
+
+def test_gpsd_on_the_appliances_link_never_disturbs_its_lock(tmp_path: Path) -> None:
+    """gpsd reads the link for a minute while the appliance stays LOCKED on the same
+    receiver: the link is a copy of the stream, not a second reader of the appliance's pty."""
+    data = tmp_path / "data"
+    config = write_config(
+        tmp_path / "config.toml", '[timing]\nlock_samples = 3\n[gps.sim]\nlink = "gps0"\n'
+    )
+    booted = Booted(data, config)
+    booted.wait_event("timing.locked")
+    gpsd, port = start_gpsd(data / "links" / "gps0", tmp_path)
+    try:
+        reports = gpspipe_reports(port, 10_000, seconds=75, duration=60)
+    finally:
+        stop(gpsd)
+    status = json.loads(timeserver("status", "--data-dir", str(data), "--json").stdout)
+    changes = {f"timing.{state.value.lower()}" for state in State}
+    states = [e["kind"] for e in booted.events() if e["kind"] in changes]
+    assert booted.stop()[0] == 0
+    assert states == ["timing.locked"], states
+    assert status["timing"]["sync_state"] == "LOCKED"
+    assert status["gps"]["malformed"] == status["gps"]["bad_checksum"] == 0
+    assert status["gps"]["device"]["seconds_dropped"] == 0
+    seconds = sorted({r["time"] for r in reports if r["class"] == "TPV" and r.get("mode") == 3})
+    stamps = [parse_time(str(t)) // SECOND for t in seconds]
+    # gpsd reported every second, once it had its first fix (a few seconds at the start).
+    assert len(stamps) >= 54 and stamps == list(range(stamps[0], stamps[-1] + 1)), stamps

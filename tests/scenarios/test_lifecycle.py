@@ -209,3 +209,41 @@ def test_a_second_appliance_on_the_same_data_directory_is_refused(tmp_path: Path
     assert (first.data_dir / "control.sock").exists()
     assert timeserver("status", "--data-dir", str(first.data_dir)).returncode == 0
     first.stop()
+
+
+def wait_served(booted: Booted, at_least: int, seconds: float = 5.0) -> dict[str, object]:
+    """NTP's status once it counts `at_least` served (workers report ten times a second)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = ntp_status(booted)
+        if int(status.get("served", 0)) >= at_least or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
+def test_ntp_stats_count_since_boot_and_clients_are_one_row_each(tmp_path: Path) -> None:
+    """`ntp stats` goes on counting through a dead worker and an NTP restart; `ntp clients`
+    shows a client once, though its source ports reach both workers."""
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot_ntp(tmp_path, port)
+    try:
+        # 14 source ports (within the rate limit's burst): both workers answer some.
+        assert answered(port, 14) == 14
+        status = wait_served(booted, 14)
+        assert int(status["served"]) == 14 and min(status["served_per_worker"]) > 0
+        assert [row[:2] for row in status["clients"]] == [["127.0.0.1", 14]]
+        os.kill(status["worker_pids"][0], signal.SIGKILL)
+        replaced(booted, status["worker_pids"][0])
+        assert int(ntp_status(booted)["served"]) >= 14, "a dead worker's count was lost"
+        text = (tmp_path / "config.toml").read_text().replace("workers = 2", "workers = 3")
+        (tmp_path / "config.toml").write_text(text)
+        booted.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while ntp_status(booted).get("workers") != 3:
+            assert time.monotonic() < deadline, "NTP did not restart with three workers"
+            time.sleep(0.1)
+        assert answered(port, 10) == 10
+        status = wait_served(booted, 24)
+        assert int(status["served"]) == 24, "the restart started the count again"
+    finally:
+        booted.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from pathlib import PurePosixPath
@@ -48,6 +49,23 @@ def _link_name(text: str) -> str:
     return text
 
 
+def _utc_instant(text: str) -> str:
+    if not text:
+        return text
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() != datetime.timedelta(0) or moment.microsecond:
+        raise ValueError("a UTC time to the second is required, as in 2027-01-01T00:00:00Z")
+    return text
+
+
+def utc_instant_ns(text: str) -> int:
+    """A checked UtcInstant in nanoseconds since the epoch; 0 for empty."""
+    return int(datetime.datetime.fromisoformat(text).timestamp()) * 10**9 if text else 0
+
+
 def _link_dir(text: str) -> str:
     if text and (not text.startswith("/") or ".." in PurePosixPath(text).parts):
         raise ValueError("an absolute path without .. is required")
@@ -57,6 +75,8 @@ def _link_dir(text: str) -> str:
 Port = Annotated[int, Field(ge=1, le=65535)]
 LinkName = Annotated[str, AfterValidator(_link_name)]
 LinkDir = Annotated[str, AfterValidator(_link_dir)]
+UtcInstant = Annotated[str, AfterValidator(_utc_instant)]
+"""An instant in UTC, to the second ("2027-01-01T00:00:00Z"), or empty."""
 Address = Annotated[str, AfterValidator(_address)]
 Network = Annotated[str, AfterValidator(_network)]
 SyslogTarget = Annotated[str, AfterValidator(_syslog_target)]

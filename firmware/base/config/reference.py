@@ -23,42 +23,68 @@ to disabled, and enabling one is an error.
 
 def reference_markdown(available: typing.Iterable[str] = ()) -> str:
     lines = [HEADER]
-    offered = ", ".join(sorted(available)) or "none"
-    lines.append(f"Services available in this build: {offered}.\n")
-    _table(Config, "", lines)
+    offered = frozenset(available)
+    lines.append(f"Services available in this build: {', '.join(sorted(offered)) or 'none'}.\n")
+    _table(Config, "", lines, offered)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(model: type[BaseModel], prefix: str, lines: list[str]) -> None:
+def _table(
+    model: type[BaseModel], prefix: str, lines: list[str], available: frozenset[str]
+) -> None:
     rows: list[tuple[str, FieldInfo]] = []
     tables: list[tuple[str, type[BaseModel], FieldInfo]] = []
+    arrays: list[tuple[str, type[BaseModel]]] = []
     for name, field in model.model_fields.items():
         kind = field.annotation
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             tables.append((name, kind, field))
-        else:
-            rows.append((name, field))
+            continue
+        rows.append((name, field))
+        item = _table_item(kind)
+        if item is not None:
+            arrays.append((name, item))
     if rows:
         lines.append("| key | type | default | allowed | meaning |")
         lines.append("| --- | --- | --- | --- | --- |")
         for name, field in rows:
+            default = "(required)" if field.is_required() else f"`{_default(field)}`"
+            service = prefix.removeprefix("services.").rstrip(".")
+            if prefix.startswith("services.") and name == "enabled" and service not in available:
+                default = "`false` (not in this build)"
             lines.append(
-                f"| `{name}` | {_type_name(field.annotation)} | `{_default(field)}` "
+                f"| `{name}` | {_type_name(field.annotation, f'{prefix}{name}')} | {default} "
                 f"| {_allowed(field)} | {field.description or ''} |"
             )
         lines.append("")
+    for name, item in arrays:
+        path = f"{prefix}{name}"
+        lines.append(f"{'#' * min(path.count('.') + 2, 4)} `[[{path}]]`\n")
+        if item.__doc__:
+            lines.append(f"{' '.join(item.__doc__.split())}\n")
+        _table(item, f"{path}.", lines, available)
     for name, kind, field in tables:
         path = f"{prefix}{name}"
         lines.append(f"{'#' * min(path.count('.') + 2, 4)} `[{path}]`\n")
         if field.description:
             lines.append(f"{field.description}\n")
-        _table(kind, f"{path}.", lines)
+        _table(kind, f"{path}.", lines, available)
 
 
-def _type_name(annotation: object) -> str:
+def _table_item(annotation: object) -> type[BaseModel] | None:
+    """The table type of a list of tables ([[name]] in TOML), else None."""
+    if typing.get_origin(annotation) is not list:
+        return None
+    (item,) = typing.get_args(annotation)
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+
+
+def _type_name(annotation: object, path: str = "") -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return "string"
+    if _table_item(annotation) is not None:
+        return f"tables, `[[{path}]]` below"
     if origin is list:
         (item,) = typing.get_args(annotation)
         return f"list of {_type_name(item)}"

@@ -17,6 +17,7 @@ from firmware.base.config.fields import (
     Port,
     Section,
     SyslogTarget,
+    UtcInstant,
 )
 from firmware.base.config.services import (
     ConsoleSection,
@@ -64,8 +65,9 @@ class SimGps(Section):
     scenario: GpsScenario = Field("locked", description="Scenario the receiver starts in.")
     link: LinkName = Field(
         "gps0",
-        description="Name of a symlink to the receiver's pty, made in [device] link_dir, for "
-        "gpsd or a terminal (gpsd -N -n -b DATA_DIR/links/gps0); empty for none.",
+        description="Name of a symlink, made in [device] link_dir, to a pty with a copy of the "
+        "receiver's NMEA, for gpsd or a terminal (gpsd -N -n -b DATA_DIR/links/gps0); empty "
+        "for none.",
     )
     cold_start_seconds: int = Field(
         30, ge=0, le=3600, description="Seconds without a fix in the cold_start scenario."
@@ -101,6 +103,12 @@ class SimGps(Section):
     )
     seed: int = Field(
         1, ge=0, le=2**32 - 1, description="Seed of that wander, so a run can be repeated."
+    )
+    leap_at: UtcInstant = Field(
+        "",
+        description="UTC just after the leap second the leap_insert and leap_delete scenarios "
+        "announce, e.g. 2027-01-01T00:00:00Z; set it minutes ahead to rehearse a leap. Empty: "
+        "the end of the current month.",
     )
 
 
@@ -230,6 +238,11 @@ class Panel(Section):
     lockout_seconds: int = Field(
         300, ge=10, le=86400, description="How long the keypad refuses PINs after a lockout."
     )
+    relock_seconds: int = Field(
+        300, ge=0, le=86400,
+        description="Lock an unlocked keypad that has a PIN after this long without a key "
+        "press (0: never).",
+    )  # fmt: skip
 
 
 class Device(Section):

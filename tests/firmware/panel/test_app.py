@@ -75,3 +75,47 @@ def test_two_line_display_pages_each_screen(tmp_path: Path) -> None:
     app.rows = 2
     assert app.render(NOW) == ["UTC 2027-01-15", "    08:00:00"]
     assert press(app, "down") == ["LOCKED stratum 1", "LI 0 keypad open"]
+
+
+def test_digits_typed_on_a_terminal_enter_the_pin(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    app.lock.set_pin("2705", "admin")
+    app.lock.lock("admin")
+    for digit in (2, 7, 0, 4):  # a digit on the locked status screen starts the PIN
+        app.type_digit(digit, NOW)
+    assert app.render(NOW)[1] == "* * * [4]"
+    assert press(app, "enter")[-1] == "Wrong PIN"
+    for digit in (2, 7, 0, 6):
+        app.type_digit(digit, NOW)
+    assert press(app, "back", "up")[1] == "* * [1]"  # Backspace and arrows still edit
+    assert press(app, "down")[1] == "* * [0]"
+    app.type_digit(5, NOW)
+    assert press(app, "enter")[-1] == "Keypad unlocked"
+    app.type_digit(1, NOW)  # unlocked: nothing to type into
+    assert app.mode == "status"
+
+
+def test_menu_locks_the_keypad_once_a_pin_is_set(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    assert "  Lock keypad" not in press(app, "enter", "up")  # no PIN: no lock item
+    app.lock.set_pin("2705", "admin")
+    assert press(app, "down")[-1] == "> Lock keypad"
+    assert press(app, "enter")[-1] == "Keypad locked"
+    assert app.lock.locked
+    assert press(app, "enter")[0] == "Enter keypad PIN:"
+
+
+def test_an_unlocked_keypad_locks_itself_after_the_idle_time(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    app.relock_ns = 300 * 10**9
+    assert not app.relock(10**13)  # no PIN: nothing to lock with
+    app.lock.set_pin("2705", "admin")
+    press(app, "enter")  # in the menu when the time runs out
+    assert not app.relock(299 * 10**9)
+    assert app.relock(300 * 10**9)
+    assert app.lock.locked and app.render(NOW)[-1] == "Keypad locked"
+    assert app.render(NOW)[0] == "UTC 2027-01-15"
+    assert not app.relock(10**13)  # already locked
+    app.relock_ns = 0
+    app.lock.unlock("admin")
+    assert not app.relock(10**13)  # 0: never

@@ -114,6 +114,23 @@ def test_leap_second_and_announcement() -> None:
     assert samples[1].utc_ns == utc_ns(2016, 12, 31, 23, 59, 59) + 10**9
     assert samples[1].leap_second and not samples[2].leap_second
     assert samples[2].utc_ns == utc_ns(2017, 1, 1)
+    assert samples[1].leap_at_ns == utc_ns(2017, 1, 1)  # no time: the end of that day
+
+
+def test_leap_announced_for_a_chosen_second() -> None:
+    """A rehearsal: the leap follows 2026-11-28 14:29:59 instead of the end of a month."""
+    assembler = EpochAssembler()
+    notice = checksummed("PTSV,LEAP,-1,20261128,142959").strip()
+    samples = feed_all(assembler, cycle("142900", "281126") + [notice] + cycle("142901", "281126"))
+    assert (samples[-1].leap, samples[-1].leap_at_ns) == (
+        LeapWarning.DELETE, utc_ns(2026, 11, 28, 14, 30),
+    )  # fmt: skip
+    withdrawn = checksummed("PTSV,LEAP,0,20261128,142959").strip()
+    samples = feed_all(assembler, [withdrawn] + cycle("142902", "281126"))
+    assert (samples[-1].leap, samples[-1].leap_at_ns) == (LeapWarning.NONE, None)
+    bad = checksummed("PTSV,LEAP,+1,20261399,142959").strip()
+    feed_all(assembler, [bad])
+    assert assembler.counters.malformed == 1
 
 
 def test_antenna_states_from_txt() -> None:

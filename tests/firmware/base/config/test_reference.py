@@ -1,9 +1,11 @@
 """docs/config.md is the schema's own reference and never drifts from it."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+from firmware.base.config import parse_config
 from firmware.base.config.reference import reference_markdown
 from firmware.base.config.schema import Config
 from firmware.boot import AVAILABLE
@@ -40,3 +42,34 @@ def test_cli_prints_the_reference() -> None:
         cwd=ROOT,
     ).stdout
     assert out == reference_markdown(AVAILABLE)
+
+
+def documented_defaults(text: str) -> dict[str, str]:
+    """Key path -> the default column, from every table of the reference."""
+    defaults, table = {}, ""
+    for line in text.splitlines():
+        if line.startswith("#") and "`" in line:
+            table = line.split("`")[1].strip("[]")
+        elif line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            defaults[f"{table}.{cells[0].strip('`')}"] = cells[2]
+    return defaults
+
+
+def test_documented_defaults_are_what_config_show_prints() -> None:
+    """What the reference says a key defaults to is what an empty config file gives."""
+    shown = parse_config({}, "empty", AVAILABLE).model_dump(mode="json")
+    defaults = documented_defaults(reference_markdown(AVAILABLE))
+
+    def walk(tree: dict[str, object], prefix: str) -> None:
+        for name, value in tree.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{name}.")
+                continue
+            documented = defaults[f"{prefix}{name}"]
+            assert documented.split("`")[1] == json.dumps(value), f"{prefix}{name}"
+
+    walk(shown, "")
+    assert "<class" not in reference_markdown(AVAILABLE)
+    rule_keys = {key for key in defaults if key.startswith("services.ntp.rules.")}
+    assert {"services.ntp.rules.network", "services.ntp.rules.require_auth"} <= rule_keys

@@ -75,7 +75,7 @@ def syslog(call: Call) -> Reply:
     targets = call.controls.store.config.syslog.targets
     running = call.controls.status().get("syslog", {}).get("targets", {})
     if not targets:
-        return Reply("no remote syslog; config set syslog.targets '[\"udp://HOST:514\"]'")
+        return Reply("no remote syslog; config set syslog.targets udp://HOST:514; config commit")
     lines = []
     for url in targets:
         state = running.get(url, {}) if isinstance(running, dict) else {}

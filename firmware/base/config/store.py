@@ -18,7 +18,8 @@ from hal.clock import Clock
 
 FACTORY_CONFIG = (
     b"# Written at first boot: every key has its default (see docs/config.md).\n"
-    b"# Change keys with `config set` on a console, or edit and send SIGHUP.\n"
+    b"# Change keys with `config set` and `config commit` on a console (comments here are\n"
+    b"# kept), or edit and send SIGHUP.\n"
 )
 
 

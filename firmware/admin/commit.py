@@ -1,10 +1,10 @@
-"""How every command that changes the config commits: checked against the schema, refused
-when it would cut off the session it came from unless asked for as a commit confirmed, and
-applied to the running services. One path for `config commit`, `services`, `ntp rules`."""
+"""How the staged changes are committed (`config commit`; `services` and `ntp rules` stage
+through firmware/admin/staging.py): checked against the schema, refused when they would cut
+off the session they came from unless asked for as a commit confirmed, and applied to the
+running services."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +46,7 @@ def commit(
         return Outcome(False, "refused, nothing changed:\n" + "\n".join(exc.problems))
     reasons = cutoff(controls.store.config, new, session.origin)
     if reasons and confirm_s is None:
-        return Outcome(False, _would_cut_off(reasons, changes, session))
+        return Outcome(False, _would_cut_off(reasons))
     notes = []
     if pending is not None:
         commits.confirm(session.user, session.source)
@@ -69,15 +69,15 @@ def commit(
     return Outcome(True, "".join(f"\n{note}" for note in notes))
 
 
-def confirm(controls: Controls, session: Session) -> str:
+def confirm(controls: Controls, session: Session) -> Outcome:
     """`config confirm`, or a `config commit` with nothing staged: keep the pending change."""
     pending = controls.commits.pending
     if pending is None:
-        return "nothing to confirm"
+        return Outcome(False, "nothing to confirm")
     if pending.session == session.number:
-        return _own_pending(pending, controls.commits.clock.now_ns())
+        return Outcome(False, _own_pending(pending, controls.commits.clock.now_ns()))
     controls.commits.confirm(session.user, session.source)
-    return f"confirmed: the commit of {pending.who} from {pending.source} stays"
+    return Outcome(True, f"confirmed: the commit of {pending.who} from {pending.source} stays")
 
 
 def confirm_seconds(args: list[str]) -> int:
@@ -89,15 +89,13 @@ def confirm_seconds(args: list[str]) -> int:
     raise ValueError(f"confirmed takes the seconds to wait, 1..{MAX_CONFIRM_S} (default 120)")
 
 
-def _would_cut_off(reasons: list[str], changes: Mapping[str, Any], session: Session) -> str:
-    """The refusal, with the commands that apply the change anyway as a commit confirmed."""
-    staged = changes == session.staged
-    stage = [] if staged else [f"  config set {key} {json.dumps(v)}" for key, v in changes.items()]
+def _would_cut_off(reasons: list[str]) -> str:
+    """The refusal, with the command that applies the change anyway as a commit confirmed
+    (the changes stay staged for it)."""
     lines = [
         "refused, nothing changed: this change would cut off this session:",
         *(f"  {reason}" for reason in reasons),
         "to apply it anyway, rolled back by itself unless confirmed from a new session:",
-        *stage,
         f"  config commit confirmed [SECONDS]   (default {DEFAULT_CONFIRM_S})",
     ]
     return "\n".join(lines)

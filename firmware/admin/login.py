@@ -7,12 +7,13 @@ telnet run it from the login prompt; SSH, which authenticates by itself, starts 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Awaitable, Callable
 
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
-from firmware.admin.shell import Origin, Session, Shell
+from firmware.admin.shell import Origin, Session, Shell, Status
 from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
 from hal.clock import Clock
@@ -50,13 +51,26 @@ class LoginSession:
         self.user = user
         return self._logged_in().replace("\n", "\r\n").encode()
 
-    def run_once(self, line: str) -> bytes:
-        """One command without a terminal (ssh host status): just its answer."""
+    def run_once(self, line: str) -> tuple[bytes, Status]:
+        """A command line without a terminal (`ssh host status`): one command, or several
+        separated by ';' (`ssh host 'services enable daytime; config commit'`), run in this
+        one session so that what they stage can be committed. It stops at the first that
+        does not succeed. The answers, and how the last command run ended."""
         assert self.session is not None
-        reply = self.interpreter.run(line, self.session)
-        if reply.action == "passwd":
-            return b"error: passwd needs an interactive session\r\n"
-        return (reply.text + "\n").replace("\n", "\r\n").encode() if reply.text else b""
+        try:
+            commands = split_commands(line)
+        except ValueError as exc:
+            return f"error: {exc}\r\n".encode(), Status.USAGE
+        out, status = bytearray(), Status.OK
+        for command in commands:
+            reply = self.interpreter.run(command, self.session)
+            if reply.action == "passwd":
+                return bytes(out) + b"error: passwd needs an interactive session\r\n", Status.FAILED
+            out += (reply.text + "\n").replace("\n", "\r\n").encode() if reply.text else b""
+            status = reply.status
+            if status != Status.OK:
+                break
+        return bytes(out), status
 
     async def feed(self, data: bytes) -> bytes:
         out = bytearray()
@@ -178,3 +192,17 @@ class LoginSession:
             self._enter("user", secret=False)
             return text + "\nlogin: "
         return text + f"{self.user}@{self.interpreter.hostname}> "
+
+
+def split_commands(line: str) -> list[str]:
+    """The commands of a line separated by ';' (a quoted ';' stays in its word); ValueError
+    for an unclosed quote."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";")
+    lexer.whitespace_split = True
+    commands: list[list[str]] = [[]]
+    for token in lexer:
+        if token and set(token) == {";"}:
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [shlex.join(words) for words in commands if words] or [""]

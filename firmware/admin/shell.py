@@ -7,9 +7,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any, Protocol
 
 _numbers = itertools.count(1)
+
+
+class Status(IntEnum):
+    """How a command ended; `ssh host COMMAND` exits with it."""
+
+    OK = 0
+    FAILED = 1
+    """An error, a refusal, or a check that failed (audit)."""
+    USAGE = 2
+    """The command line itself was wrong: unknown command, missing or extra words."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,15 @@ class Reply:
     logout: bool = False
     action: str = ""
     """Something the session must do itself: "passwd" asks for passwords."""
+    status: Status = Status.OK
+
+    @classmethod
+    def failed(cls, text: str) -> Reply:
+        return cls(text, status=Status.FAILED)
+
+    @classmethod
+    def usage(cls, text: str) -> Reply:
+        return cls(text, status=Status.USAGE)
 
 
 @dataclass(frozen=True)

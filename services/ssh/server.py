@@ -155,14 +155,15 @@ class SshService:
     async def _one_command(
         self, process: asyncssh.SSHServerProcess[bytes], session: LoginSession, greeting: bytes
     ) -> None:
+        """`ssh host COMMAND`: the answer, and the command's status as the exit status (0 done,
+        1 failed or refused, 2 a usage error), so scripts can tell."""
         if session.state != "shell":
             process.stderr.write(b"the password must be changed first: log in interactively\r\n")
             process.exit(1)
             return
-        answer = session.run_once(process.command or "")
+        answer, status = session.run_once(process.command or "")
         process.stdout.write(answer.replace(b"\r\n", b"\n"))
-        failed = answer.startswith((b"error", b"unknown command", b"permission denied"))
-        process.exit(1 if failed else 0)
+        process.exit(int(status))
 
     async def _interactive(
         self, process: asyncssh.SSHServerProcess[bytes], session: LoginSession, greeting: bytes

@@ -27,8 +27,9 @@ def test_the_readme_client_recipe_gets_authenticated_time(tmp_path: Path) -> Non
                     password=PASSWORD)  # fmt: skip
     try:
         booted.wait_event("timing.locked", seconds=30)
-        for line in (commands + lift).splitlines():
-            line = line.replace("192.0.2.0/24", "127.0.0.0/8")  # the test's clients
+        for block in (commands, lift):
+            # A block typed in one session (what it stages, its 'config commit' commits).
+            line = "; ".join(block.splitlines()).replace("192.0.2.0/24", "127.0.0.0/8")
             result = subprocess.run(
                 [require("sshpass"), "-p", PASSWORD, require("ssh"), "-p", str(ssh_port),
                  *NO_CHECKS, "-o", "PubkeyAuthentication=no", "admin@127.0.0.1", line],

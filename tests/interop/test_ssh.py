@@ -63,7 +63,7 @@ def test_one_command_with_a_password(box: Box) -> None:
     result = box.ssh("admin", PASSWORD, "status")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("state       ")
-    assert box.ssh("admin", PASSWORD, "frobnicate").returncode == 1
+    assert box.ssh("admin", PASSWORD, "frobnicate").returncode == 2
 
 
 def test_key_login(box: Box, tmp_path: Path) -> None:

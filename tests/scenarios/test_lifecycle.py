@@ -85,11 +85,11 @@ def test_concurrent_config_changes_leave_one_pool_with_the_last_rules(tmp_path: 
     ntp_port, ssh_port = free_port(socket.SOCK_DGRAM), free_port()
     booted = boot_ntp(tmp_path, ntp_port, ssh_port)
     assert answered(ntp_port, 20) == 20
-    adds = [f"ntp rules add 10.{n}.0.0/16" for n in range(20)]
+    adds = [f"ntp rules add 10.{n}.0.0/16; config commit" for n in range(20)]
     replies = asyncio.run(admin_commands(ssh_port, adds, hangup=booted))
-    assert all("rules in force" in reply for reply in replies), replies
-    last = asyncio.run(admin_commands(ssh_port, ["ntp rules add 127.0.0.1/32 deny"]))
-    assert "21 rules in force" in last[0], last
+    assert all("committed services.ntp.rules" in reply for reply in replies), replies
+    last = asyncio.run(admin_commands(ssh_port, ["ntp rules add 127.0.0.1/32 deny; config commit"]))
+    assert "21 rules staged" in last[0] and "committed services.ntp.rules" in last[0], last
     # Reloads may still be under way: wait (bounded) for one pool with the last rules.
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:

@@ -22,9 +22,9 @@ def users(call: Call) -> Reply:
     if args[0] == "add" and len(args) == 3:
         name, role = args[1], args[2]
         if role not in ROLES:
-            return Reply(f"role must be one of {', '.join(ROLES)}")
+            return Reply.usage(f"role must be one of {', '.join(ROLES)}")
         if name in accounts or not name.isidentifier():
-            return Reply(f"cannot add {name!r}: it exists or is not a plain name")
+            return Reply.failed(f"cannot add {name!r}: it exists or is not a plain name")
         password = random_password()
         store.create(name, role, password, must_change=True)  # type: ignore[arg-type]
         _event(call, "user.added", f"{call.session.user} added {role} account {name}")
@@ -32,17 +32,17 @@ def users(call: Call) -> Reply:
     if args[0] == "remove" and len(args) == 2:
         name = args[1]
         if name not in accounts:
-            return Reply(f"no account {name!r}")
+            return Reply.failed(f"no account {name!r}")
         if name == call.session.user or (
             accounts[name].role == "admin"
             and sum(u.role == "admin" for u in accounts.values()) == 1
         ):
-            return Reply("refused: that would leave no one to administer the appliance")
+            return Reply.failed("refused: that would leave no one to administer the appliance")
         del accounts[name]
         store.save(accounts)
         _event(call, "user.removed", f"{call.session.user} removed account {name}")
         return Reply(f"{name} removed")
-    return Reply("usage: users [list | add NAME admin|monitor | remove NAME]")
+    return Reply.usage("usage: users [list | add NAME admin|monitor | remove NAME]")
 
 
 def _event(call: Call, kind: str, message: str) -> None:

@@ -56,12 +56,12 @@ class Interpreter:
         try:
             words = shlex.split(line)
         except ValueError as exc:
-            return Reply(f"error: {exc}")
+            return Reply.usage(f"error: {exc}")
         if not words:
             return Reply("")
         command = self.commands.get(words[0])
         if command is None:
-            return Reply(f"unknown command {words[0]!r}; type 'help' for the list")
+            return Reply.usage(f"unknown command {words[0]!r}; type 'help' for the list")
         args = words[1:]
         if command.changes(args) and session.role != "admin":
             self.controls.bus.emit(
@@ -69,11 +69,11 @@ class Interpreter:
                 f"{session.user} ({session.role}) may not run: {words[0]} {' '.join(args[:1])}",
                 {"user": session.user, "source": session.source}, security=True,
             )  # fmt: skip
-            return Reply("permission denied: a monitor account may only read")
+            return Reply.failed("permission denied: a monitor account may only read")
         try:
             return command.run(Call(self.controls, session, args))
         except ValueError as exc:
-            return Reply(f"error: {exc}")
+            return Reply.failed(f"error: {exc}")
 
     def complete(self, text: str) -> list[str]:
         words = text.split(" ")
@@ -88,7 +88,7 @@ class Interpreter:
         if call.args:
             command = self.commands.get(call.args[0])
             if command is None:
-                return Reply(f"unknown command {call.args[0]!r}")
+                return Reply.usage(f"unknown command {call.args[0]!r}")
             return Reply(f"{call.args[0]}: {command.help}")
         width = max(len(name) for name in self.commands)
         lines = [

@@ -1,4 +1,5 @@
-"""ntp stats, keys and rules: keys change without a restart; rules are config."""
+"""ntp stats, keys and rules: keys live in the keys file and apply at once, without a
+restart; rules are config, staged like every config change."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import datetime
 from typing import Any
 
 from firmware.admin.commands.interpreter import Call, Command
-from firmware.admin.commit import commit
 from firmware.admin.shell import Reply
+from firmware.admin.staging import stage
 from firmware.base.events import Severity
 
 COUNTER_NAMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
                  "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
 RULE_FLAGS = ("deny", "require_auth", "query", "nokod", "noratelimit")
+FLAGS = " ".join(RULE_FLAGS)
 
 
 def ntp(call: Call) -> Reply:
@@ -20,7 +22,7 @@ def ntp(call: Call) -> Reply:
     if not args or args[0] == "stats":
         fields = call.controls.status().get("ntp", {})
         if not fields:
-            return Reply("the NTP service is not running")
+            return Reply.failed("the NTP service is not running")
         lines = [f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES]
         return Reply("\n".join([*lines, _snapshot(fields)]))
     if args[0] == "clients":
@@ -29,7 +31,7 @@ def ntp(call: Call) -> Reply:
         return _keys(call, args[1:])
     if args[0] == "rules":
         return _rules(call, args[1:])
-    return Reply("usage: ntp [stats | clients | keys list|add|remove | rules list|add|remove]")
+    return Reply.usage(f"usage: {USAGE}")
 
 
 def _snapshot(fields: dict[str, Any]) -> str:
@@ -60,24 +62,25 @@ def _keys(call: Call, args: list[str]) -> Reply:
     if args[0] == "add" and len(args) == 4 and args[1].isdigit():
         keys.add(int(args[1]), args[2].upper(), args[3])
         _event(call, f"NTP key {args[1]} ({args[2].upper()}) added or rotated")
-        return Reply(f"key {args[1]} in use; clients need the same key")
+        return Reply(f"key {args[1]} in use now, {AT_ONCE}; clients need the same key")
     if args[0] == "remove" and len(args) == 2 and args[1].isdigit():
         keys.remove(int(args[1]))
         _event(call, f"NTP key {args[1]} removed")
-        return Reply(f"key {args[1]} removed")
-    return Reply("usage: ntp keys [list | add ID MD5|SHA1|AES128CMAC KEY | remove ID]")
+        return Reply(f"key {args[1]} removed now, {AT_ONCE}")
+    return Reply.usage("usage: ntp keys [list | add ID MD5|SHA1|AES128CMAC KEY | remove ID]")
 
 
 def _rules(call: Call, args: list[str]) -> Reply:
-    store = call.controls.store
-    rules: list[dict[str, Any]] = [r.model_dump() for r in store.config.services.ntp.rules]
+    """Rules are numbered as `ntp rules list` shows them: the staged list when there is one."""
+    committed = [r.model_dump() for r in call.controls.store.config.services.ntp.rules]
+    staged = call.session.staged.get(RULES_KEY)
+    rules: list[dict[str, Any]] = list(staged) if isinstance(staged, list) else committed
     if not args or args == ["list"]:
-        lines = [f"{n + 1:>3} {_describe(rule)}" for n, rule in enumerate(rules)]
-        return Reply("\n".join(lines) or "no rules: every client allowed, rate-limited")
+        return Reply(_listing(committed, staged if isinstance(staged, list) else None))
     if args[0] == "add" and len(args) >= 2:
         unknown = [flag for flag in args[2:] if flag not in RULE_FLAGS]
         if unknown:
-            return Reply(f"unknown flags {unknown}; flags are {', '.join(RULE_FLAGS)}")
+            return Reply.usage(f"unknown flags {unknown}; flags are {', '.join(RULE_FLAGS)}")
         flags = set(args[2:])
         rules.append({
             "network": args[1], "action": "deny" if "deny" in flags else "allow",
@@ -87,14 +90,25 @@ def _rules(call: Call, args: list[str]) -> Reply:
     elif args[0] == "remove" and len(args) == 2 and args[1].isdigit():
         index = int(args[1]) - 1
         if not 0 <= index < len(rules):
-            return Reply(f"no rule {args[1]}")
+            return Reply.failed(f"no rule {args[1]}")
         del rules[index]
     else:
-        return Reply(f"usage: ntp rules [list | add NETWORK [{' '.join(RULE_FLAGS)}] | remove N]")
-    outcome = commit(call.controls, call.session, {"services.ntp.rules": rules})
-    if not outcome.committed:
-        return Reply(outcome.text)
-    return Reply(f"{len(rules)} rules in force{outcome.text}")
+        return Reply.usage(f"usage: ntp rules [list | add NETWORK [{FLAGS}] | remove N]")
+    reply = stage(call.controls, call.session, {RULES_KEY: rules})
+    if reply.status:
+        return reply
+    return Reply(f"{len(rules)} rules staged; 'config commit' to apply")
+
+
+def _listing(committed: list[dict[str, Any]], staged: list[dict[str, Any]] | None) -> str:
+    def numbered(rules: list[dict[str, Any]]) -> list[str]:
+        return [f"{n + 1:>3} {_describe(rule)}" for n, rule in enumerate(rules)]
+
+    lines = numbered(committed) or ["no rules: every client allowed, rate-limited"]
+    if staged is not None and staged != committed:
+        lines += ["staged, not committed ('config commit' to apply):"]
+        lines += numbered(staged) or ["  (no rules)"]
+    return "\n".join(lines)
 
 
 def _describe(rule: dict[str, Any]) -> str:
@@ -111,9 +125,17 @@ def _event(call: Call, message: str) -> None:
     )  # fmt: skip
 
 
+USAGE = "ntp [stats | clients | keys list|add|remove | rules list|add|remove]"
+RULES_KEY = "services.ntp.rules"
+AT_ONCE = "without restarting NTP (keys are not staged: they live in the keys file)"
+
 COMMANDS = {
     "ntp": Command(
-        "ntp [stats | clients | keys list|add|remove | rules list|add|remove]",
+        f"{USAGE}\n"
+        "  keys add|remove apply at once, without restarting NTP: keys live in the keys\n"
+        "  file, not in the config, and are not staged.\n"
+        "  rules add|remove stage a config change, like 'config set': 'config commit'\n"
+        "  applies it; 'rules list' shows the rules in force and the staged ones.",
         ntp,
         writes=("keys add", "keys remove", "rules add", "rules remove"),
         subcommands=("stats", "clients", "keys", "rules"),

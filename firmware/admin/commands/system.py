@@ -6,9 +6,9 @@ import json
 
 from firmware import __version__
 from firmware.admin.commands.interpreter import Call, Command
-from firmware.admin.commit import commit
-from firmware.admin.hardening import format_checks, hardening_checks
+from firmware.admin.hardening import all_passed, format_checks, hardening_checks
 from firmware.admin.shell import Reply
+from firmware.admin.staging import stage
 from firmware.admin.status_report import format_status
 from firmware.base.config import SERVICE_NAMES
 
@@ -33,21 +33,21 @@ def services(call: Call) -> Reply:
             lines.append(f"{name:<8} {'enabled ' if section.enabled else 'disabled'}  {state}")
         return Reply("\n".join(lines))
     if len(args) != 2 or args[0] not in ("enable", "disable", "restart"):
-        return Reply("usage: services [list | enable NAME | disable NAME | restart NAME]")
+        return Reply.usage(f"usage: {SERVICES_USAGE}")
     action, name = args
     if name not in SERVICE_NAMES:
-        return Reply(f"no service {name!r}; services are {', '.join(SERVICE_NAMES)}")
+        return Reply.failed(f"no service {name!r}; services are {', '.join(SERVICE_NAMES)}")
     if action == "restart":
         if controls.restart_service is None or name not in controls.status():
-            return Reply(f"{name} is not running")
+            return Reply.failed(f"{name} is not running")
         controls.restart_service(name)
-        return Reply(f"{name} restarting")
+        return Reply(f"{name} restarting now")
     if action == "disable" and name == "ntp":
-        return Reply("NTP cannot be disabled: serving time is what the appliance is for")
-    outcome = commit(controls, call.session, {f"services.{name}.enabled": action == "enable"})
-    if not outcome.committed:
-        return Reply(outcome.text)
-    return Reply(f"{name} {action}d{outcome.text}")
+        return Reply.failed("NTP cannot be disabled: serving time is what the appliance is for")
+    return stage(controls, call.session, {f"services.{name}.enabled": action == "enable"})
+
+
+SERVICES_USAGE = "services [list | enable NAME | disable NAME | restart NAME]"
 
 
 def log(call: Call) -> Reply:
@@ -57,7 +57,7 @@ def log(call: Call) -> Reply:
     if audit:
         args.remove("--audit")
     if not args or args[0] not in ("show", "tail"):
-        return Reply("usage: log show|tail [--audit] [N]")
+        return Reply.usage("usage: log show|tail [--audit] [N]")
     count = int(args[1]) if len(args) > 1 and args[1].isdigit() else 20
     if audit:
         entries = list(call.controls.store.audit.entries())[-count:]
@@ -75,7 +75,7 @@ def syslog(call: Call) -> Reply:
     targets = call.controls.store.config.syslog.targets
     running = call.controls.status().get("syslog", {}).get("targets", {})
     if not targets:
-        return Reply("no remote syslog; config set syslog.targets '[\"udp://HOST:514\"]'")
+        return Reply("no remote syslog; config set syslog.targets udp://HOST:514; config commit")
     lines = []
     for url in targets:
         state = running.get(url, {}) if isinstance(running, dict) else {}
@@ -86,24 +86,25 @@ def syslog(call: Call) -> Reply:
 def audit(call: Call) -> Reply:
     controls = call.controls
     checks = hardening_checks(controls.store.config, controls.data_dir, controls.keypad)
-    return Reply(format_checks(checks))
+    report = format_checks(checks)
+    return Reply(report) if all_passed(checks) else Reply.failed(report)
 
 
 def reboot(call: Call) -> Reply:
     if call.controls.restart_all is None:
-        return Reply("reboot is not available here")
+        return Reply.failed("reboot is not available here")
     call.controls.restart_all()
     return Reply("restarting every service")
 
 
 def factory_reset(call: Call) -> Reply:
     if call.args != ["confirm"]:
-        return Reply(
+        return Reply.usage(
             "factory-reset erases the config, the accounts and every key, then stops the "
             "appliance; type 'factory-reset confirm' to do it"
         )
     if call.controls.factory_reset is None:
-        return Reply("factory-reset is not available here")
+        return Reply.failed("factory-reset is not available here")
     call.controls.factory_reset()
     return Reply("erased; the appliance stops now and makes a new identity when started", True)
 
@@ -117,7 +118,9 @@ COMMANDS = {
     "logout": Command("end this session", lambda c: Reply("bye", logout=True)),
     "exit": Command("end this session", lambda c: Reply("bye", logout=True)),
     "services": Command(
-        "services [list | enable NAME | disable NAME | restart NAME]",
+        f"{SERVICES_USAGE}\n"
+        "  enable and disable stage the change ('config commit' applies it, with the other\n"
+        "  staged changes; 'config diff' shows them); restart applies at once.",
         services,
         writes=("enable", "disable", "restart"),
         subcommands=("list", "enable", "disable", "restart"),
@@ -126,7 +129,11 @@ COMMANDS = {
         "log show|tail [--audit] [N]: events, or config changes", log, subcommands=("show", "tail")
     ),  # fmt: skip
     "syslog": Command("show the remote syslog collectors and their state", syslog),
-    "audit": Command("check the running config against the hardening guide", audit),
+    "audit": Command(
+        "check the running config against the hardening guide\n"
+        "  It fails when a check that applies fails: 'ssh HOST audit' then exits 1.",
+        audit,
+    ),
     "reboot": Command("restart every service", reboot, writes=True),
     "factory-reset": Command(
         "erase config, accounts and keys (asks first)", factory_reset, writes=True

@@ -34,14 +34,23 @@ def read_document(path: Path, missing_ok: bool = False) -> dict[str, Any]:
 
     Only a regular file of at most 1 MiB is read, and no message quotes its content.
     """
+    return parse_document(read_text(path, missing_ok), path)
+
+
+def read_text(path: Path, missing_ok: bool = False) -> str:
+    """The text of a config file ("" for a missing file when `missing_ok`)."""
     try:
-        text = read_regular_file(path).decode("utf-8")
+        return read_regular_file(path).decode("utf-8")
     except UnreadableFile as exc:
         if exc.missing and missing_ok:
-            return {}
+            return ""
         raise ConfigError([str(exc)]) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text"]) from exc
+
+
+def parse_document(text: str, path: Path) -> dict[str, Any]:
+    """The TOML document in `text`, read from `path`."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -75,18 +84,20 @@ MAX_DEPTH = _depth(Config)
 
 
 def parse_config(data: Mapping[str, Any], source: str, available: Iterable[str]) -> Config:
-    """Check a decoded config against the schema and against what this build can run."""
+    """Check a decoded config against the schema and against what this build can run. Each
+    problem line starts with `source` (the file), unless it is empty."""
+    prefix = f"{source}: " if source else ""
     if _nesting(data, MAX_DEPTH) > MAX_DEPTH:
-        raise ConfigError([f"{source}: nested deeper than the config allows ({MAX_DEPTH})"])
+        raise ConfigError([f"{prefix}nested deeper than the config allows ({MAX_DEPTH})"])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([f"{source}: {describe_error(e)}" for e in exc.errors()]) from exc
-    return _apply_availability(config, data, source, frozenset(available))
+        raise ConfigError([f"{prefix}{describe_error(e)}" for e in exc.errors()]) from exc
+    return _apply_availability(config, data, prefix, frozenset(available))
 
 
 def _apply_availability(
-    config: Config, data: Mapping[str, Any], source: str, available: frozenset[str]
+    config: Config, data: Mapping[str, Any], prefix: str, available: frozenset[str]
 ) -> Config:
     """Services not in this build default to off, and asking for one is an error."""
     problems: list[str] = []
@@ -99,7 +110,7 @@ def _apply_availability(
         if asked:
             offered = ", ".join(sorted(available)) or "none"
             problems.append(
-                f"{source}: services.{name}.enabled: true: {name} is not available in this "
+                f"{prefix}services.{name}.enabled: true: {name} is not available in this "
                 f"build (available: {offered})"
             )
         elif section.enabled:

@@ -7,23 +7,25 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from pydantic import BaseModel
 
 from firmware.base.atomic_file import remove_stale_temporaries, write_atomic
 from firmware.base.config.audit import REDACTED, AuditLog
-from firmware.base.config.load import ConfigError, parse_config, read_document
+from firmware.base.config.layout import render
+from firmware.base.config.load import ConfigError, parse_config, parse_document, read_text
 from firmware.base.config.schema import Config
 from hal.clock import Clock
 
 FACTORY_CONFIG = (
     b"# Written at first boot: every key has its default (see docs/config.md).\n"
-    b"# Change keys with `config set` on a console, or edit and send SIGHUP.\n"
+    b"# Change keys with `config set` and `config commit` on a console (comments here are\n"
+    b"# kept), or edit and send SIGHUP.\n"
 )
 
 
 class ConfigStore:
-    """Keeps the document the user wrote (not the defaults) so later defaults still apply."""
+    """Keeps the document the user wrote (not the defaults) so later defaults still apply,
+    and the file's text, so that a change is written back with the file's comments."""
 
     def __init__(
         self, path: Path, available: Iterable[str], audit: AuditLog, clock: Clock,
@@ -37,6 +39,8 @@ class ConfigStore:
         self.audit = audit
         self.clock = clock
         self.document: dict[str, Any] = {}
+        self.text = ""
+        """The file as last read or written: the layout that changes are written into."""
         self.config = parse_config({}, str(path), self.available)
 
     def load(self, first_boot: bool = False) -> Config:
@@ -48,14 +52,16 @@ class ConfigStore:
         if first_boot and not self.path.exists():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_atomic(self.path, FACTORY_CONFIG)
-        document = read_document(self.path)
+        text = read_text(self.path)
+        document = parse_document(text, self.path)
         self.config = parse_config(document, str(self.path), self.available)
-        self.document = document
+        self.document, self.text = document, text
         return self.config
 
-    def preview(self, changes: Mapping[str, Any]) -> Config:
-        """The config `changes` would make, checked as `set` checks it; nothing is written."""
-        return self._prepare(changes)[1]
+    def preview(self, changes: Mapping[str, Any], source: str | None = None) -> Config:
+        """The config `changes` would make, checked as `set` checks it; nothing is written.
+        Problems name `source` (default: the file) before the key, as the loader does."""
+        return self._prepare(changes, source)[1]
 
     def set(self, changes: Mapping[str, Any], who: str, source: str) -> Config:
         """Apply `{"services.ntp.port": 1123, ...}` as one change, or raise ConfigError."""
@@ -70,11 +76,13 @@ class ConfigStore:
         self._write(copy.deepcopy(document), new, _changed(self.config, new), who, source)
         return new
 
-    def _prepare(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], Config]:
+    def _prepare(
+        self, changes: Mapping[str, Any], source: str | None = None
+    ) -> tuple[dict[str, Any], Config]:
         document = copy.deepcopy(self.document)
         for key, value in changes.items():
             _put(document, key, value)
-        new = parse_config(document, str(self.path), self.available)
+        new = parse_config(document, str(self.path) if source is None else source, self.available)
         problems = self.check(new, list(changes)) if self.check else []
         if problems:
             raise ConfigError(problems)
@@ -85,9 +93,10 @@ class ConfigStore:
     ) -> None:
         old = self.config
         remove_stale_temporaries(self.path)
-        write_atomic(self.path, tomli_w.dumps(document).encode("utf-8"))
+        text = render(self.text, document)
+        write_atomic(self.path, text.encode("utf-8"))
         self._record(old, new, keys, who, source)
-        self.document, self.config = document, new
+        self.document, self.config, self.text = document, new, text
 
     def reload(self, who: str, source: str) -> Config:
         """Re-read a file edited by hand; every key that changed is audited."""

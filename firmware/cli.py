@@ -32,6 +32,7 @@ from firmware.data_lock import DataDirInUse, lock_data_dir
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
+from firmware.upgrade import commands as firmware_commands
 from hal.clock import HostClock
 from hal.gps.types import GpsScenario
 from hal.panel import Key
@@ -80,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     gps = devices.add_parser("gps", help="simulated GPS receiver writing NMEA into a pty")
     gps.add_argument("--link", type=Path, required=True, help="make this a symlink to the pty")
     gps.add_argument("--scenario", choices=get_args(GpsScenario), default="locked")
+    firmware_commands.add_parser(commands)
     return top
 
 
@@ -105,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_panel(data_dir / "panel.sock", args.press, args.once)
     if args.command == "sim":
         return asyncio.run(simulate_gps(args.link, args.scenario))
+    if args.command == "firmware":
+        return firmware_commands.run(args)
     if args.action == "validate":
         return validate(args.file)
     if args.action == "show":

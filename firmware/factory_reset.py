@@ -9,11 +9,10 @@ as it was or as from the factory, never half of each.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from pathlib import Path
 
-from firmware.base.atomic_file import write_atomic
+from firmware.base.atomic_file import sync_directory, write_atomic
 from firmware.base.events import EventBus, Severity
 
 MARKER = "factory-reset.pending"
@@ -49,15 +48,7 @@ def finish_reset(data_dir: Path) -> bool:
         else:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-    _sync(data_dir)
+    sync_directory(data_dir)
     marker.unlink()
-    _sync(data_dir)
+    sync_directory(data_dir)
     return True
-
-
-def _sync(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -368,3 +368,17 @@ def test_a_factory_reset_cut_short_is_finished_by_the_next_boot(tmp_path: Path) 
     assert not (data / "authorized_keys").exists() and not (data / "factory-reset.pending").exists()
     finished = [e for e in again.events() if e["kind"] == "appliance.factory_reset"]
     assert finished[-1]["message"] == "factory reset finished at boot: it had been cut short"
+
+
+def test_banner_says_why_the_gps_is_not_running_and_names_no_other_backend(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    (data / "links").mkdir(parents=True)
+    (data / "links" / "gps0").write_text("someone's file\n")  # the link cannot be made
+    booted = Booted(data, password="correct horse battery")
+    booted.wait_event("appliance.ready")
+    assert booted.stop()[0] == 0
+    (gps,) = [line for line in booted.stdout().splitlines() if line.startswith("  gps ")]
+    assert gps.startswith("  gps      sim receiver at ") and "(not running: " in gps, gps
+    assert "2947" not in gps  # gpsd's address, which this appliance does not use

@@ -159,15 +159,24 @@ class Appliance:
             lines.append(f"  {name:<8} {places}")
         targets = ", ".join(self.config.syslog.targets) or "none configured"
         lines.append(f"  {'syslog':<8} forwarding to {targets}")
-        gps = running.get("gps", {})
-        where = gps.get("url") or f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}"
-        device = gps.get("device")
-        linked = device.get("link") if isinstance(device, dict) else None
-        link = f" (link {linked})" if linked else ""
-        lines.append(f"  {'gps':<8} {self.config.gps.backend} receiver at {where}{link}")
+        lines.append(f"  {'gps':<8} {self._gps_line(running.get('gps', {}))}")
         console = running.get("console", {}).get("port", "disabled")
         lines.append(f"  {'console':<8} {console}")
         return lines
+
+    def _gps_line(self, gps: dict[str, object]) -> str:
+        """Where the receiver is read from, as configured for its backend; why not, if not."""
+        backend = self.config.gps.backend
+        where = {
+            "serial": self.config.gps.serial.url,
+            "gpsd": f"{self.config.gps.gpsd.host}:{self.config.gps.gpsd.port}",
+        }.get(backend) or str(gps.get("url") or "a pty")
+        device = gps.get("device")
+        linked = device.get("link") if isinstance(device, dict) else None
+        line = f"{backend} receiver at {where}" + (f" (link {linked})" if linked else "")
+        if gps.get("state") != "running":
+            line += f"  (not running: {gps.get('last_error') or 'starting'})"
+        return line
 
     # -- what the command line asks for -------------------------------------------------
 

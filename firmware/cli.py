@@ -29,9 +29,11 @@ from firmware.base.events import EventBus, EventLog, Severity, StderrLog
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
 from firmware.control import ask
 from firmware.data_lock import DataDirInUse, lock_data_dir
+from firmware.factory_reset import finish_reset
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
+from firmware.upgrade import commands as firmware_commands
 from hal.clock import HostClock
 from hal.gps.types import GpsScenario
 from hal.panel import Key
@@ -80,6 +82,7 @@ def parser() -> argparse.ArgumentParser:
     gps = devices.add_parser("gps", help="simulated GPS receiver writing NMEA into a pty")
     gps.add_argument("--link", type=Path, required=True, help="make this a symlink to the pty")
     gps.add_argument("--scenario", choices=get_args(GpsScenario), default="locked")
+    firmware_commands.add_parser(commands)
     return top
 
 
@@ -105,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_panel(data_dir / "panel.sock", args.press, args.once)
     if args.command == "sim":
         return asyncio.run(simulate_gps(args.link, args.scenario))
+    if args.command == "firmware":
+        return firmware_commands.run(args)
     if args.action == "validate":
         return validate(args.file)
     if args.action == "show":
@@ -182,6 +187,8 @@ def boot(args: argparse.Namespace) -> int:
     clock = HostClock()
     store = make_store(data_dir, config_path, clock)
     try:
+        # A factory reset cut short is finished before anything is read (firmware/factory_reset.py).
+        resumed_reset = data_dir.is_dir() and finish_reset(data_dir)
         config = store.load(first_boot(args))
         lock = lock_data_dir(data_dir)  # held until the process exits
         now = datetime.datetime.now(datetime.UTC)
@@ -202,6 +209,11 @@ def boot(args: argparse.Namespace) -> int:
     events = EventBus(clock)
     events.subscribe(StderrLog(json_lines=args.log_json))
     events.subscribe(EventLog(data_dir / "events.log", config.events.max_bytes, config.events.keep))
+    if resumed_reset:
+        events.emit(
+            "appliance.factory_reset", Severity.WARNING,
+            "factory reset finished at boot: it had been cut short", security=True,
+        )  # fmt: skip
     appliance = make_appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
     try:

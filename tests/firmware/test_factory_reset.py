@@ -1,9 +1,14 @@
 """A factory reset erases config, accounts and keys, keeps everything else, and says so."""
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from firmware import factory_reset
 from firmware.base.events import Event, EventBus
-from firmware.factory_reset import erase_for_reset
+from firmware.factory_reset import MARKER, erase_for_reset, finish_reset
 from hal.clock import HostClock
 
 
@@ -21,3 +26,59 @@ def test_reset_erases_what_makes_the_appliance_someones_and_keeps_the_rest(
     erase_for_reset(tmp_path, bus)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["events.log"]
     assert [(event.kind, event.security) for event in seen] == [("appliance.factory_reset", True)]
+
+
+class Crash(BaseException):
+    """kill -9: nothing after it runs, no handler sees it."""
+
+
+IDENTITY = ("config.toml", "users.json", "serial", "ntp.keys", "ssh_host_rsa_key", "tls.crt",
+            "authorized_keys/admin")  # fmt: skip
+KEPT = ("events.log", "audit.log", "firmware-keys/release.pub")
+
+
+def populate(data_dir: Path) -> None:
+    for name in IDENTITY + KEPT:
+        (data_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / name).write_text(name)
+
+
+def state(data_dir: Path) -> list[str]:
+    return sorted(str(path.relative_to(data_dir)) for path in data_dir.rglob("*") if path.is_file())
+
+
+def crash_after(steps: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the `steps`+1-th change to the disk the moment the process is killed."""
+    done = [0]
+
+    def step(original: Callable[..., object]) -> Callable[..., object]:
+        def run(*args: object, **kwargs: object) -> object:
+            if done[0] == steps:
+                raise Crash
+            done[0] += 1
+            return original(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(factory_reset, "write_atomic", step(factory_reset.write_atomic))
+    monkeypatch.setattr(Path, "unlink", step(Path.unlink))
+    monkeypatch.setattr(factory_reset.shutil, "rmtree", step(shutil.rmtree))
+
+
+@pytest.mark.parametrize("steps", range(18))  # 16 changes to the disk in all
+def test_a_reset_killed_at_any_step_leaves_the_old_state_or_the_factory_state(
+    tmp_path: Path, steps: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(tmp_path)
+    before = state(tmp_path)
+    with monkeypatch.context() as patched:
+        crash_after(steps, patched)
+        try:
+            erase_for_reset(tmp_path, EventBus(HostClock()))
+        except Crash:
+            pass
+    pending = (tmp_path / MARKER).exists()
+    finished = finish_reset(tmp_path)  # what the next boot does first
+    assert state(tmp_path) in (before, sorted(KEPT)), f"half-erased after {steps} steps"
+    assert finished == pending
+    assert not (tmp_path / MARKER).exists()

@@ -347,3 +347,38 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     assert "PASS  TLS 1.2 or newer only" in result.stdout  # syslog goes over TLS
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 1 not applicable"
     assert result.returncode == 0
+
+
+def test_a_factory_reset_cut_short_is_finished_by_the_next_boot(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = Booted(data, password="correct horse battery")
+    first.wait_event("appliance.ready")
+    assert first.stop()[0] == 0
+    serial = (data / "serial").read_text()
+    (data / "authorized_keys").mkdir()
+    (data / "authorized_keys" / "admin").write_text("ssh-ed25519 AAAA... old owner\n")
+    # Killed half-way through a reset: the marker written, the accounts and a key gone.
+    (data / "factory-reset.pending").write_text("")
+    (data / "users.json").unlink()
+    (data / "ssh_host_rsa_key").unlink()
+    again = Booted(data, first.config, password="another horse battery")
+    again.wait_event("appliance.ready", count=2)  # the events log is kept
+    assert again.stop()[0] == 0
+    assert (data / "serial").read_text() != serial, "booted half as the old appliance"
+    assert not (data / "authorized_keys").exists() and not (data / "factory-reset.pending").exists()
+    finished = [e for e in again.events() if e["kind"] == "appliance.factory_reset"]
+    assert finished[-1]["message"] == "factory reset finished at boot: it had been cut short"
+
+
+def test_banner_says_why_the_gps_is_not_running_and_names_no_other_backend(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    (data / "links").mkdir(parents=True)
+    (data / "links" / "gps0").write_text("someone's file\n")  # the link cannot be made
+    booted = Booted(data, password="correct horse battery")
+    booted.wait_event("appliance.ready")
+    assert booted.stop()[0] == 0
+    (gps,) = [line for line in booted.stdout().splitlines() if line.startswith("  gps ")]
+    assert gps.startswith("  gps      sim receiver at ") and "(not running: " in gps, gps
+    assert "2947" not in gps  # gpsd's address, which this appliance does not use

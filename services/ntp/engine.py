@@ -1,9 +1,12 @@
 """The NTP server's decisions, free of I/O: access rules, rate limit, authentication, reply.
 
-`handle()` takes a request, the client's address and the served receive time, and says what
-to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in as late as
-possible and signs it. No unauthenticated reply is larger than its request; mode 6 answers
-only networks granted `query`, and mode 7 is never answered.
+`handle()` takes a request, the client's address, the served receive time (what the reply
+says) and the host receive time (what the rate limit counts with: served time can step), and
+says what to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in
+as late as possible and signs it. No unauthenticated reply to a time request is larger than
+the request. Mode 6 answers only networks granted `query`, and mode 7 is never answered.
+Kisses (RATE, CRYP) come out of the client's kiss budget, one per rate-limit interval
+(firmware/base/ratelimit.py).
 
 A sync state that comes in a snapshot older than STALE_NS means the appliance that
 publishes it is stuck: replies then say LI 3 (alarm), stratum 16 (0 on the wire, as
@@ -18,7 +21,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from firmware.base.access import AccessRules
+from firmware.base.access import AccessRules, Decision
 from firmware.base.config.schema import NtpSection
 from firmware.base.ratelimit import Clients, ClientTable
 from firmware.timing.sync_state import Leap, SyncState
@@ -95,7 +98,9 @@ class Engine:
         self.synchronised = sync.stratum < 16 and not self.stale
         self.stale_template = _template(stale_state(sync), 0)
 
-    def handle(self, data: bytes, address: str, receive_ns: int) -> Reply | None:
+    def handle(self, data: bytes, address: str, receive_ns: int, host_ns: int) -> Reply | None:
+        """What to send for `data` from `address`, received at served time `receive_ns` and
+        host time `host_ns` (the kernel's stamp, or the host clock)."""
         size = len(data)
         if size == 0:
             self.counters["malformed"] += 1
@@ -107,8 +112,7 @@ class Engine:
             self.counters["denied"] += 1
             return None
         if mode == CLIENT or (mode == Mode.RESERVED and version == 1):
-            return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
-                                decision.require_auth)  # fmt: skip
+            return self._client(data, address, receive_ns, host_ns, decision)
         if mode == CONTROL:
             self.counters["mode6"] += 1
             return self._control(data) if decision.query else None
@@ -119,16 +123,16 @@ class Engine:
         return None
 
     def _client(
-        self, data: bytes, address: str, receive_ns: int, limited: bool, kod: bool, auth: bool
+        self, data: bytes, address: str, receive_ns: int, host_ns: int, decision: Decision
     ) -> Reply | None:
         size = len(data)
         version = (data[0] >> 3) & 7
         if size < HEADER_SIZE or not 1 <= version <= 4:
             self.counters["malformed"] += 1
             return None
-        if not self.clients.admit(address, receive_ns, limited):
+        if not self.clients.admit(address, host_ns, decision.ratelimit):
             self.counters["rate_limited"] += 1
-            if not kod:
+            if not (decision.kod and self.clients.kiss(address)):
                 return None
             self.counters["kod_sent"] += 1
             return Reply(None, None, [self._kiss(data, b"RATE")])
@@ -137,7 +141,7 @@ class Engine:
             # The common authenticated request: a MAC right after the header.
             key = self._check_mac(data, KEY_ID.unpack_from(data, HEADER_SIZE)[0], HEADER_SIZE)
             if key is None:
-                return self._bad_mac(data)
+                return self._bad_mac(data, address)
         elif size > HEADER_SIZE:
             try:
                 _, mac = decode_trailer(memoryview(data)[HEADER_SIZE:], version)
@@ -147,8 +151,8 @@ class Engine:
             if mac is not None and mac.digest:
                 key = self._check_mac(data, mac.key_id, size - 4 - len(mac.digest))
                 if key is None:
-                    return self._bad_mac(data)
-        if auth and key is None:
+                    return self._bad_mac(data, address)
+        if decision.require_auth and key is None:
             self.counters["denied"] += 1
             return None
         header = bytearray(HEADER_SIZE)
@@ -173,9 +177,11 @@ class Engine:
         self.counters["authenticated"] += 1
         return key
 
-    def _bad_mac(self, data: bytes) -> Reply | None:
+    def _bad_mac(self, data: bytes, address: str) -> Reply | None:
+        """A crypto-NAK, out of the client's kiss budget: a bad-MAC flood from a spoofed
+        source must not be reflected one for one either."""
         self.counters["bad_mac"] += 1
-        if self.auth_failure_nak:
+        if self.auth_failure_nak and self.clients.kiss(address):
             return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
         return None
 

@@ -4,9 +4,10 @@
 says) and the host receive time (what the rate limit counts with: served time can step), and
 says what to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in
 as late as possible and signs it. No unauthenticated reply to a time request is larger than
-the request. Mode 6 answers only networks granted `query`, and mode 7 is never answered.
-Kisses (RATE, CRYP) come out of the client's kiss budget, one per rate-limit interval
-(firmware/base/ratelimit.py).
+the request. Mode 6 answers only networks granted `query`, within the rate limit (no leak,
+no kiss: its reply is several times its request), and with a MAC where the rule requires
+one; mode 7 is never answered. Kisses (RATE, CRYP) come out of the client's kiss budget,
+one per rate-limit interval (firmware/base/ratelimit.py).
 
 A sync state that comes in a snapshot older than STALE_NS means the appliance that
 publishes it is stuck: replies then say LI 3 (alarm), stratum 16 (0 on the wire, as
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from firmware.base.access import AccessRules, Decision
 from firmware.base.config.schema import NtpSection
-from firmware.base.ratelimit import Clients, ClientTable
+from firmware.base.ratelimit import Admission, Clients, ClientTable
 from firmware.timing.sync_state import Leap, SyncState
 from services.ntp.control import (
     READSTAT,
@@ -115,7 +116,7 @@ class Engine:
             return self._client(data, address, receive_ns, host_ns, decision)
         if mode == CONTROL:
             self.counters["mode6"] += 1
-            return self._control(data) if decision.query else None
+            return self._control(data, address, host_ns, decision) if decision.query else None
         if mode == PRIVATE:
             self.counters["mode7"] += 1
             return None
@@ -195,17 +196,33 @@ class Engine:
         header[24:32] = data[40:48]
         return bytes(header)
 
-    def _control(self, data: bytes) -> Reply | None:
+    def _control(self, data: bytes, address: str, host_ns: int, decision: Decision) -> Reply | None:
+        """Mode 6 for a network granted `query`: the same bucket as its time requests, but
+        neither leak nor kiss, and a MAC (RFC 1305 appendix B layout) where the rule wants
+        one; the reply is then signed with the same key."""
+        if self.clients.admit(address, host_ns, decision.ratelimit) != Admission.WITHIN:
+            self.counters["rate_limited"] += 1
+            return None
         try:
             request = decode_control(data)
         except NtpPacketError:
             self.counters["malformed"] += 1
             return None
+        key = None
+        if request.mac_at is not None:
+            key = self._check_mac(data, KEY_ID.unpack_from(data, request.mac_at)[0],
+                                  request.mac_at)  # fmt: skip
+            if key is None:
+                self.counters["bad_mac"] += 1
+                return None
+        if decision.require_auth and key is None:
+            self.counters["denied"] += 1
+            return None
         if request.opcode not in (READSTAT, READVAR) or request.association != 0:
             return None
         status = system_status(self.announced_leap(), self.synchronised)
         text = system_variables(self.variables()) if request.opcode == READVAR else ""
-        return Reply(None, None, encode_responses(request, status, text))
+        return Reply(None, None, encode_responses(request, status, text, key))
 
 
 def stale_state(sync: SyncState) -> SyncState:

@@ -45,7 +45,7 @@ def _clients(call: Call) -> Reply:
     clients = call.controls.status().get("ntp", {}).get("clients", [])
     if not isinstance(clients, list) or not clients:
         return Reply("no clients seen")
-    lines = [f"{'client':<40} {'requests':>9}  last request (UTC)"]
+    lines = [f"{'client':<40} {'requests':>9}  last request (host clock, UTC)"]
     for address, requests, last_ns in clients:
         moment = datetime.datetime.fromtimestamp(last_ns / 1e9, datetime.UTC)
         lines.append(f"{address:<40} {requests:>9}  {moment:%Y-%m-%d %H:%M:%S}")

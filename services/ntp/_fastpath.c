@@ -7,8 +7,9 @@
  * AES-CMAC mode 3 requests of 48, 68 or 72 bytes itself: rules, rate limit (before the MAC
  * check), MAC, reply stamped just before its own sendto. Everything else (other modes,
  * extension fields, NTPv1, a leap being applied) goes back to Python unanswered, with its
- * receive time, for services/ntp/engine.py. Both paths share one client table, so a client
- * has one rate-limit bucket whichever path answers it.
+ * receive time, for services/ntp/engine.py. A datagram longer than the 2048-byte buffer is
+ * counted malformed and dropped, never answered from its first bytes. Both paths share one
+ * client table, so a client has one rate-limit bucket whichever path answers it.
  *
  * Python also hands over the alarm template and the CLOCK_MONOTONIC time until which its
  * snapshot is fresh; past it, replies start from the alarm template with LI 3 even if Python
@@ -19,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <openssl/core_names.h>
@@ -39,9 +41,14 @@
 #define NTP_UNIX_OFFSET 2208988800LL
 #define SECOND 1000000000LL
 
-enum { SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
+/* Names from services/ntp/counters.py, which the worker adds these to. */
+enum {
+    SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, MALFORMED,
+    N_COUNTERS
+};
 static const char *COUNTER_NAMES[N_COUNTERS] = {
-    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
+    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
+    "malformed"};
 enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
 
 typedef struct {
@@ -67,6 +74,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
+    int ready; /* __init__ completed: until then every method refuses */
     int fds[MAX_SOCKETS];
     int sockets;
     Rule *allow, *rules;
@@ -342,9 +350,11 @@ static Key *make_key(int type, const uint8_t *secret, size_t size) {
 
 /* -- one request ------------------------------------------------------------------------ */
 
-static void reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
+/* True once the kernel took the reply. */
+static int reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
     struct mmsghdr *message = &self->messages[index];
-    sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name, message->msg_hdr.msg_namelen);
+    return sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name,
+                  message->msg_hdr.msg_namelen) >= 0;
 }
 
 static void kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
@@ -422,8 +432,6 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     packet[2] = request[2];
     memcpy(packet + 24, request + 40, 8);
     put64(packet + 32, ntp_stamp(receive));
-    self->counters[SERVED]++;
-    self->counters[SERVED_STALE] += (uint64_t)self->stale;
     size_t length = HEADER;
     put64(packet + 40, ntp_stamp(transmit_now(self, receive))); /* the MAC must cover it */
     if (key != NULL) {
@@ -432,7 +440,11 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
             return 1;
         length += 4 + key->digest;
     }
-    reply(self, fd, index, packet, length);
+    /* Served means sent: not a reply whose MAC failed or that the kernel refused. */
+    if (reply(self, fd, index, packet, length)) {
+        self->counters[SERVED]++;
+        self->counters[SERVED_STALE] += (uint64_t)self->stale;
+    }
     return 1;
 }
 
@@ -451,11 +463,20 @@ static PyObject *peer_of(const struct sockaddr_storage *name) {
                          v6->sin6_scope_id);
 }
 
+/* Every method first: a FastPath made by FastPath.__new__ alone, or whose __init__ failed,
+ * has no sockets, tables or digest context to work with. */
+static int usable(const FastPath *self) {
+    if (self->ready)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "this FastPath was not initialised: call FastPath(...)");
+    return 0;
+}
+
 /* serve(timeout_ms): answers what it can; returns the rest as
  * [(socket index, data, peer address, host receive ns or 0)]. */
 static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
     int timeout;
-    if (!PyArg_ParseTuple(args, "i", &timeout))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &timeout))
         return NULL;
     struct pollfd polls[MAX_SOCKETS];
     for (int i = 0; i < self->sockets; i++) {
@@ -488,6 +509,11 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         self->stale = (int64_t)now.tv_sec * SECOND + now.tv_nsec > self->fresh_until;
         for (int i = 0; i < count; i++) {
+            /* Longer than the buffer: what is in hand is not the request that was sent. */
+            if (self->messages[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                self->counters[MALFORMED]++;
+                continue;
+            }
             int64_t host = receive_time(&self->messages[i]);
             if (handle(self, self->fds[s], i, host))
                 continue;
@@ -527,7 +553,7 @@ static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
     const char *text;
     long long now;
     int limited;
-    if (!PyArg_ParseTuple(args, "sLp", &text, &now, &limited))
+    if (!usable(self) || !PyArg_ParseTuple(args, "sLp", &text, &now, &limited))
         return NULL;
     uint8_t address[16];
     if (!parse_address(text, address)) {
@@ -540,7 +566,7 @@ static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
 /* recent(count): [(address, requests, last receive ns)], most recent first. */
 static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
     int count;
-    if (!PyArg_ParseTuple(args, "i", &count))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &count))
         return NULL;
     PyObject *out = PyList_New(0);
     for (int32_t i = self->newest; out != NULL && i >= 0 && count-- > 0;
@@ -561,6 +587,8 @@ static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
 }
 
 static PyObject *FastPath_counters(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(self))
+        return NULL;
     PyObject *out = PyDict_New();
     for (int i = 0; out != NULL && i < N_COUNTERS; i++) {
         PyObject *value = PyLong_FromUnsignedLongLong(self->counters[i]);
@@ -576,7 +604,7 @@ static PyObject *FastPath_set_clock(FastPath *self, PyObject *args) {
     long long base_host, base_served, leap_offset, steady_until;
     double rate;
     int started, trusted;
-    if (!PyArg_ParseTuple(args, "LLdppLL", &base_host, &base_served, &rate, &started, &trusted,
+    if (!usable(self) || !PyArg_ParseTuple(args, "LLdppLL", &base_host, &base_served, &rate, &started, &trusted,
                           &leap_offset, &steady_until))
         return NULL;
     self->base_host = base_host;
@@ -596,7 +624,7 @@ static PyObject *FastPath_set_template(FastPath *self, PyObject *args) {
     Py_buffer template, stale_template;
     int leap;
     long long fresh_until;
-    if (!PyArg_ParseTuple(args, "y*iy*L", &template, &leap, &stale_template, &fresh_until))
+    if (!usable(self) || !PyArg_ParseTuple(args, "y*iy*L", &template, &leap, &stale_template, &fresh_until))
         return NULL;
     int ok = template.len == 24 && stale_template.len == 24;
     if (ok) {
@@ -614,10 +642,20 @@ static PyObject *FastPath_set_template(FastPath *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* The list's item, if it is a tuple: PyArg_ParseTuple takes nothing else. */
+static PyObject *tuple_at(PyObject *list, Py_ssize_t index, const char *what) {
+    PyObject *item = PyList_GET_ITEM(list, index);
+    if (PyTuple_Check(item))
+        return item;
+    PyErr_Format(PyExc_TypeError, "%s %zd must be tuple, not %.100s", what, index,
+                 Py_TYPE(item)->tp_name);
+    return NULL;
+}
+
 /* set_keys([(key id, "MD5" | "SHA1" | "AES128CMAC", secret)]): the trusted keys, all at once. */
 static PyObject *FastPath_set_keys(FastPath *self, PyObject *args) {
     PyObject *list;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list))
+    if (!usable(self) || !PyArg_ParseTuple(args, "O!", &PyList_Type, &list))
         return NULL;
     for (int i = 0; i < 65536; i++) {
         free_key(self->keys[i]);
@@ -627,7 +665,8 @@ static PyObject *FastPath_set_keys(FastPath *self, PyObject *args) {
         unsigned int id;
         const char *name;
         Py_buffer secret;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, n), "Isy*", &id, &name, &secret))
+        PyObject *item = tuple_at(list, n, "key");
+        if (item == NULL || !PyArg_ParseTuple(item, "Isy*", &id, &name, &secret))
             return NULL;
         int type = strcmp(name, "MD5") == 0 ? KEY_MD5 : strcmp(name, "SHA1") == 0 ? KEY_SHA1
                    : strcmp(name, "AES128CMAC") == 0 ? KEY_CMAC : -1;
@@ -657,7 +696,8 @@ static int parse_rules(PyObject *list, Rule **out, int *count) {
     for (Py_ssize_t i = 0; i < size; i++) {
         Rule *rule = &(*out)[i];
         Py_buffer address;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "y*ippppp", &address, &rule->bits,
+        PyObject *item = tuple_at(list, i, "rule");
+        if (item == NULL || !PyArg_ParseTuple(item, "y*ippppp", &address, &rule->bits,
                               &rule->v4, &rule->allow, &rule->require_auth, &rule->kod,
                               &rule->ratelimit))
             return -1;
@@ -674,10 +714,51 @@ static int parse_rules(PyObject *list, Rule **out, int *count) {
     return 0;
 }
 
+/* What __init__ allocates, freed and forgotten: after a failed __init__ the object is as
+ * FastPath.__new__ left it, and a later __init__ starts from nothing. */
+static void release_tables(FastPath *self) {
+    self->ready = 0;
+    self->sockets = self->allows = self->nrules = 0;
+    EVP_MD_CTX_free(self->work);
+    PyMem_Free(self->allow);
+    PyMem_Free(self->rules);
+    PyMem_Free(self->clients);
+    PyMem_Free(self->buckets);
+    self->work = NULL;
+    self->allow = self->rules = NULL;
+    self->clients = NULL;
+    self->buckets = NULL;
+}
+
+static int parse_fds(FastPath *self, PyObject *fds) {
+    Py_ssize_t count = PyList_GET_SIZE(fds);
+    if (count < 1 || count > MAX_SOCKETS) {
+        PyErr_Format(PyExc_ValueError, "a fast path has 1 to %d sockets", MAX_SOCKETS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long fd = PyLong_AsLong(PyList_GET_ITEM(fds, i));
+        if (fd == -1 && PyErr_Occurred())
+            return -1;
+        if (fd < 0 || fd > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "not a file descriptor: %ld", fd);
+            return -1;
+        }
+        self->fds[i] = (int)fd;
+    }
+    self->sockets = (int)count;
+    return 0;
+}
+
 /* FastPath(fds, allow, rules, refill_ns, burst, leak_mask, clients, crypto_nak, seed):
  * `allow` and `rules` are [(16-byte network, prefix, is IPv4, allow, require_auth, kod,
- * ratelimit)] with IPv4 as ::ffff:a.b.c.d/96+n, `seed` 16 random bytes. */
+ * ratelimit)] with IPv4 as ::ffff:a.b.c.d/96+n, `seed` 16 random bytes. Once only: the
+ * client table's hash depends on the seed. */
 static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
+    if (self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "this FastPath is already initialised");
+        return -1;
+    }
     PyObject *fds, *allow, *rules;
     long long refill, burst, leak_mask;
     int clients, crypto_nak;
@@ -693,23 +774,15 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
         self->random |= 1;
     }
     PyBuffer_Release(&seed);
-    if (!ok || PyList_GET_SIZE(fds) < 1 || PyList_GET_SIZE(fds) > MAX_SOCKETS) {
+    if (!ok) {
         PyErr_SetString(PyExc_ValueError, "bad fast path settings");
         return -1;
     }
-    if (self->clients != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "already initialised");
+    if (parse_fds(self, fds) < 0 || parse_rules(allow, &self->allow, &self->allows) < 0 ||
+        parse_rules(rules, &self->rules, &self->nrules) < 0) {
+        release_tables(self);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fds); i++) {
-        self->fds[i] = (int)PyLong_AsLong(PyList_GET_ITEM(fds, i));
-        if (self->fds[i] < 0 && PyErr_Occurred())
-            return -1;
-    }
-    self->sockets = (int)PyList_GET_SIZE(fds);
-    if (parse_rules(allow, &self->allow, &self->allows) < 0 ||
-        parse_rules(rules, &self->rules, &self->nrules) < 0)
-        return -1;
     self->refill = refill;
     self->burst = burst;
     self->leak_mask = leak_mask;
@@ -723,6 +796,7 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
     self->buckets = PyMem_Malloc(buckets * sizeof(int32_t));
     self->work = EVP_MD_CTX_new();
     if (self->clients == NULL || self->buckets == NULL || self->work == NULL) {
+        release_tables(self);
         PyErr_NoMemory();
         return -1;
     }
@@ -737,17 +811,14 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
         header->msg_iovlen = 1;
         header->msg_control = self->controls[i];
     }
+    self->ready = 1;
     return 0;
 }
 
 static void FastPath_dealloc(FastPath *self) {
     for (int i = 0; i < 65536; i++)
         free_key(self->keys[i]);
-    EVP_MD_CTX_free(self->work);
-    PyMem_Free(self->allow);
-    PyMem_Free(self->rules);
-    PyMem_Free(self->clients);
-    PyMem_Free(self->buckets);
+    release_tables(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -767,7 +838,7 @@ static PyTypeObject FastPathType = {
     .tp_basicsize = sizeof(FastPath),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The NTP worker's fast path.",
-    .tp_new = PyType_GenericNew,
+    .tp_new = PyType_GenericNew, /* zero-filled: not ready until __init__ succeeds */
     .tp_init = (initproc)FastPath_init,
     .tp_dealloc = (destructor)FastPath_dealloc,
     .tp_methods = FastPath_methods,

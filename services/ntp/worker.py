@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from firmware.base.config.schema import NtpSection
 from services.ntp import fast
@@ -30,10 +30,9 @@ from services.ntp.sockets import open_sockets, receive_stamp
 from services.ntp.variables import system_values
 from services.ntp.worker_clock import WorkerClock
 
-if TYPE_CHECKING:
-    from services.ntp._fastpath import FastPath
-
 BATCH = 64
+BUFFER = 2048
+"""Bytes read per datagram, as the fast path reads them: longer requests are malformed."""
 CLOCK_REFRESH_NS = 10_000_000
 POLL_MS = 10
 STATE_REFRESH_NS = 100_000_000
@@ -54,6 +53,10 @@ class Worker:
         self.engine = Engine(config, keys.lookup, self.variables, self.fast)
         self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index)
         self.parent = os.getppid()
+        self.by_fd = {sock.fileno(): sock for sock in sockets}
+        self.poller = select.poll()
+        for fd in self.by_fd:
+            self.poller.register(fd, select.POLLIN)
 
     def variables(self) -> dict[str, str]:
         return system_values(self.clock, self.engine.stale)
@@ -87,39 +90,39 @@ class Worker:
         return True
 
     def serve(self) -> None:
-        if self.fast is not None:
-            self.serve_fast(self.fast)
-            return
-        poller = select.poll()
-        by_fd = {sock.fileno(): sock for sock in self.sockets}
-        for fd in by_fd:
-            poller.register(fd, select.POLLIN)
-        clock = self.clock
         while True:
-            for fd, _ in poller.poll(POLL_MS):
-                sock = by_fd[fd]
-                for _ in range(BATCH):
-                    try:
-                        data, ancillary, _flags, peer = sock.recvmsg(2048, 64)
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    except OSError:
-                        continue
-                    stamp = receive_stamp(ancillary)
-                    receive = clock.to_served(stamp) if stamp is not None else clock.now_ns()
-                    self.answer(sock, data, peer, receive)
+            self.serve_once(POLL_MS)
             if not self.between_requests():
                 return
 
-    def serve_fast(self, fast_path: FastPath) -> None:
-        """The common requests are answered in C; Python gets the rest with their times."""
+    def serve_once(self, timeout_ms: int) -> None:
+        """What arrives within `timeout_ms`, answered: the common requests in C when the fast
+        path is built, which hands Python the rest with their receive times."""
+        if self.fast is None:
+            for fd, _ in self.poller.poll(timeout_ms):
+                self.drain(self.by_fd[fd])
+            return
         clock, sockets = self.clock, self.sockets
-        while True:
-            for index, data, peer, host_ns in fast_path.serve(POLL_MS):
-                receive = clock.to_served(host_ns) if host_ns else clock.now_ns()
-                self.answer(sockets[index], data, peer, receive)
-            if not self.between_requests():
+        for index, data, peer, host_ns in self.fast.serve(timeout_ms):
+            receive = clock.to_served(host_ns) if host_ns else clock.now_ns()
+            self.answer(sockets[index], data, peer, receive)
+
+    def drain(self, sock: socket.socket) -> None:
+        """Up to a batch of what waits on `sock`. A datagram longer than the buffer is counted
+        malformed and dropped: its first bytes are not the request that was sent."""
+        for _ in range(BATCH):
+            try:
+                data, ancillary, flags, peer = sock.recvmsg(BUFFER, 64)
+            except (BlockingIOError, InterruptedError):
                 return
+            except OSError:
+                continue
+            if flags & socket.MSG_TRUNC:
+                self.engine.counters["malformed"] += 1
+                continue
+            stamp = receive_stamp(ancillary)
+            receive = self.clock.to_served(stamp) if stamp is not None else self.clock.now_ns()
+            self.answer(sock, data, peer, receive)
 
 
 def main() -> int:

@@ -128,3 +128,26 @@ def test_snapshot_round_trip_carries_the_publication_time() -> None:
         assert struct.unpack_from("=Q", shared.memory, 0)[0] % 2 == 0
     finally:
         shared.close(remove=True)
+
+
+def truncated_request() -> bytes:
+    """4096 bytes whose first 2048, all a worker reads, are a request it would answer: the
+    header and one 2000-byte extension field. Whole, its tail is no field and no MAC."""
+    header = bytearray(CHRONY_PLAIN[:48])
+    field = struct.pack("!HH", 0x0104, 2000) + bytes(1996)
+    return bytes(header) + field + bytes(2048)
+
+
+def test_a_datagram_longer_than_the_buffer_is_dropped_as_malformed(worker: Worker) -> None:
+    publish(worker, 0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(0.2)
+        client.sendto(truncated_request()[:2048], worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        assert len(client.recv(2048)) == 48, "its first 2048 bytes alone are answered"
+        client.sendto(truncated_request(), worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        with pytest.raises(TimeoutError):
+            client.recv(2048)
+    worker.housekeeping(time.time_ns())
+    assert worker.shared.counters(1)["malformed"] == 1

@@ -9,10 +9,12 @@
  * AES-CMAC mode 3 requests of 48, 68 or 72 bytes itself: rules, rate limit (before the MAC
  * check, on the kernel's receive stamp), MAC, reply stamped just before its own sendto.
  * Everything else (other modes, extension fields, NTPv1, a leap being applied) goes back to
- * Python unanswered, with its receive time, for services/ntp/engine.py. Both paths share one client table, so a client
- * has one rate-limit bucket and one kiss budget whichever path answers it; the table hashes
- * the whole address with SipHash-2-4 under a key drawn at start, so no set of addresses
- * (one /16, one /64) crowds into a few chains.
+ * Python unanswered, with its receive time, for services/ntp/engine.py. A datagram longer
+ * than the 2048-byte buffer is counted malformed and dropped, never answered from its first
+ * bytes. Both paths share one client table, so a client has one rate-limit bucket and one
+ * kiss budget whichever path answers it; the table hashes the whole address with SipHash-2-4
+ * under a key drawn at start, so no set of addresses (one /16, one /64) crowds into a few
+ * chains.
  *
  * Python also hands over the alarm template and the CLOCK_MONOTONIC time until which its
  * snapshot is fresh; past it, replies start from the alarm template with LI 3 even if Python
@@ -23,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <openssl/core_names.h>
@@ -39,13 +42,19 @@
 #define BUFFER 2048
 #define CONTROL 64
 #define MAX_SOCKETS 16
+#define MAX_CLIENTS (1 << 26) /* the config allows 10,000,000 */
 #define MAX_DIGEST 20
 #define NTP_UNIX_OFFSET 2208988800LL
 #define SECOND 1000000000LL
 
-enum { SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
+/* Names from services/ntp/counters.py, which the worker adds these to. */
+enum {
+    SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, MALFORMED,
+    N_COUNTERS
+};
 static const char *COUNTER_NAMES[N_COUNTERS] = {
-    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
+    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
+    "malformed"};
 enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
 
 typedef struct {
@@ -82,6 +91,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
+    int ready; /* __init__ completed: until then every method refuses */
     int fds[MAX_SOCKETS];
     int sockets;
     Access *access;     /* NULL until the first policy: Python answers everything */
@@ -419,9 +429,11 @@ static Key *make_key(int type, const uint8_t *secret, size_t size) {
 
 /* -- one request ------------------------------------------------------------------------ */
 
-static void reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
+/* True once the kernel took the reply. */
+static int reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
     struct mmsghdr *message = &self->messages[index];
-    sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name, message->msg_hdr.msg_namelen);
+    return sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name,
+                  message->msg_hdr.msg_namelen) >= 0;
 }
 
 static void kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
@@ -499,8 +511,6 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     packet[2] = request[2];
     memcpy(packet + 24, request + 40, 8);
     put64(packet + 32, ntp_stamp(receive));
-    self->counters[SERVED]++;
-    self->counters[SERVED_STALE] += (uint64_t)self->stale;
     size_t length = HEADER;
     put64(packet + 40, ntp_stamp(transmit_now(self, receive))); /* the MAC must cover it */
     if (key != NULL) {
@@ -509,7 +519,11 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
             return 1;
         length += 4 + key->digest;
     }
-    reply(self, fd, index, packet, length);
+    /* Served means sent: not a reply whose MAC failed or that the kernel refused. */
+    if (reply(self, fd, index, packet, length)) {
+        self->counters[SERVED]++;
+        self->counters[SERVED_STALE] += (uint64_t)self->stale;
+    }
     return 1;
 }
 
@@ -528,11 +542,20 @@ static PyObject *peer_of(const struct sockaddr_storage *name) {
                          v6->sin6_scope_id);
 }
 
+/* Every method first: a FastPath made by FastPath.__new__ alone, or whose __init__ failed,
+ * has no sockets, tables or digest context to work with. */
+static int usable(const FastPath *self) {
+    if (self->ready)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "this FastPath was not initialised: call FastPath(...)");
+    return 0;
+}
+
 /* serve(timeout_ms): answers what it can; returns the rest as
  * [(socket index, data, peer address, host receive ns or 0)]. */
 static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
     int timeout;
-    if (!PyArg_ParseTuple(args, "i", &timeout))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &timeout))
         return NULL;
     struct pollfd polls[MAX_SOCKETS];
     for (int i = 0; i < self->sockets; i++) {
@@ -565,6 +588,11 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         self->stale = (int64_t)now.tv_sec * SECOND + now.tv_nsec > self->fresh_until;
         for (int i = 0; i < count; i++) {
+            /* Longer than the buffer: what is in hand is not the request that was sent. */
+            if (self->messages[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                self->counters[MALFORMED]++;
+                continue;
+            }
             int64_t host = receive_time(&self->messages[i]);
             if (handle(self, self->fds[s], i, host))
                 continue;
@@ -609,6 +637,8 @@ static int client_address(const char *text, uint8_t out[16]) {
 
 /* The rate limit comes from the policy: until the first one, there is none to admit by. */
 static int has_policy(const FastPath *self) {
+    if (!usable(self))
+        return 0;
     if (self->access != NULL)
         return 1;
     PyErr_SetString(PyExc_RuntimeError, "no policy yet");
@@ -622,8 +652,8 @@ static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
     long long now;
     int limited;
     uint8_t address[16];
-    if (!PyArg_ParseTuple(args, "sLp", &text, &now, &limited) || !client_address(text, address) ||
-        !has_policy(self))
+    if (!has_policy(self) || !PyArg_ParseTuple(args, "sLp", &text, &now, &limited) ||
+        !client_address(text, address))
         return NULL;
     return PyLong_FromLong(admit(self, address, now, limited));
 }
@@ -633,8 +663,7 @@ static PyObject *FastPath_kiss(FastPath *self, PyObject *args) {
     const char *text;
     uint8_t address[16];
     uint32_t bucket;
-    if (!PyArg_ParseTuple(args, "s", &text) || !client_address(text, address) ||
-        !has_policy(self))
+    if (!has_policy(self) || !PyArg_ParseTuple(args, "s", &text) || !client_address(text, address))
         return NULL;
     return PyBool_FromLong(may_kiss(self, find(self, address, &bucket)));
 }
@@ -642,6 +671,8 @@ static PyObject *FastPath_kiss(FastPath *self, PyObject *args) {
 /* table_stats() -> {"clients", "capacity", "buckets", "longest_chain"}: how full the client
  * table is and how well its hash spreads what is in it. */
 static PyObject *FastPath_table_stats(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(self))
+        return NULL;
     long longest = 0;
     for (uint32_t b = 0; b <= self->bucket_mask; b++) {
         long length = 0;
@@ -657,7 +688,7 @@ static PyObject *FastPath_table_stats(FastPath *self, PyObject *Py_UNUSED(ignore
 /* recent(count): [(address, requests, last receive ns)], most recent first. */
 static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
     int count;
-    if (!PyArg_ParseTuple(args, "i", &count))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &count))
         return NULL;
     PyObject *out = PyList_New(0);
     for (int32_t i = self->newest; out != NULL && i >= 0 && count-- > 0;
@@ -678,6 +709,8 @@ static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
 }
 
 static PyObject *FastPath_counters(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(self))
+        return NULL;
     PyObject *out = PyDict_New();
     for (int i = 0; out != NULL && i < N_COUNTERS; i++) {
         PyObject *value = PyLong_FromUnsignedLongLong(self->counters[i]);
@@ -710,6 +743,16 @@ static int parse_rule(PyObject *item, Rule *rule) {
     return 0;
 }
 
+/* The sequence's item, if it is a tuple, or NULL with a TypeError that names it. */
+static PyObject *tuple_at(PyObject *items, Py_ssize_t index, const char *what) {
+    PyObject *item = PySequence_Fast_GET_ITEM(items, index);
+    if (PyTuple_Check(item))
+        return item;
+    PyErr_Format(PyExc_TypeError, "%s %zd must be tuple, not %.100s", what, index,
+                 Py_TYPE(item)->tp_name);
+    return NULL;
+}
+
 static int parse_rule_list(PyObject *sequence, Rule **out, int *count) {
     PyObject *items = PySequence_Fast(sequence, "rules are a sequence");
     if (items == NULL)
@@ -722,7 +765,8 @@ static int parse_rule_list(PyObject *sequence, Rule **out, int *count) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < size; i++) {
-        if (parse_rule(PySequence_Fast_GET_ITEM(items, i), &(*out)[i]) < 0) {
+        PyObject *item = tuple_at(items, i, "rule");
+        if (item == NULL || parse_rule(item, &(*out)[i]) < 0) {
             Py_DECREF(items);
             return -1;
         }
@@ -806,7 +850,8 @@ static KeyTable *make_keys(PyObject *packed) {
         return NULL;
     }
     for (Py_ssize_t n = 0; n < PySequence_Fast_GET_SIZE(items); n++) {
-        if (add_key(table, PySequence_Fast_GET_ITEM(items, n)) < 0) {
+        PyObject *item = tuple_at(items, n, "key");
+        if (item == NULL || add_key(table, item) < 0) {
             Py_DECREF(items);
             free_keys(table);
             return NULL;
@@ -858,7 +903,8 @@ static PyObject *FastPath_set_policy(FastPath *self, PyObject *args) {
     long long refill, burst, leak_mask, fresh_until;
     int crypto_nak, leap;
     Py_buffer fresh, stale;
-    if (!PyArg_ParseTuple(args, "(OOLLLp(y*iy*L)O)", &rules, &keys, &refill, &burst, &leak_mask,
+    if (!usable(self) ||
+        !PyArg_ParseTuple(args, "(OOLLLp(y*iy*L)O)", &rules, &keys, &refill, &burst, &leak_mask,
                           &crypto_nak, &fresh, &leap, &stale, &fresh_until, &clock_packed))
         return NULL;
     int ok = fresh.len == 24 && stale.len == 24 && refill > 0 && burst > 0 && leak_mask >= -1;
@@ -913,35 +959,69 @@ static PyObject *FastPath_set_policy(FastPath *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* What __init__ allocates, freed and forgotten: after a failed __init__ the object is as
+ * FastPath.__new__ left it, and a later __init__ starts from nothing. */
+static void release_tables(FastPath *self) {
+    self->ready = 0;
+    self->sockets = 0;
+    EVP_MD_CTX_free(self->work);
+    PyMem_Free(self->clients);
+    PyMem_Free(self->buckets);
+    self->work = NULL;
+    self->clients = NULL;
+    self->buckets = NULL;
+}
+
+static int parse_fds(FastPath *self, PyObject *fds) {
+    Py_ssize_t count = PyList_GET_SIZE(fds);
+    if (count < 1 || count > MAX_SOCKETS) {
+        PyErr_Format(PyExc_ValueError, "a fast path has 1 to %d sockets", MAX_SOCKETS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long fd = PyLong_AsLong(PyList_GET_ITEM(fds, i));
+        if (fd == -1 && PyErr_Occurred())
+            return -1;
+        if (fd < 0 || fd > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "not a file descriptor: %ld", fd);
+            return -1;
+        }
+        self->fds[i] = (int)fd;
+    }
+    self->sockets = (int)count;
+    return 0;
+}
+
 /* FastPath(fds, clients, seed): the sockets, the size of the client table, 16 random bytes.
- * It answers nothing itself until set_policy. */
+ * It answers nothing itself until set_policy. Once only: the client table's hash depends on
+ * the seed. */
 static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
+    if (self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "this FastPath is already initialised");
+        return -1;
+    }
     PyObject *fds;
     int clients;
     Py_buffer seed;
     if (!PyArg_ParseTuple(args, "O!iy*", &PyList_Type, &fds, &clients, &seed))
         return -1;
-    int ok = seed.len >= 16 && clients > 0;
+    int ok = seed.len >= 16 && clients > 0 && clients <= MAX_CLIENTS;
     if (ok) {
         memcpy(self->key, seed.buf, 16);
         self->random = siphash24(self->key, (const uint8_t *)"leak", 4) | 1;
     }
     PyBuffer_Release(&seed);
-    if (!ok || PyList_GET_SIZE(fds) < 1 || PyList_GET_SIZE(fds) > MAX_SOCKETS) {
-        PyErr_SetString(PyExc_ValueError, "bad fast path settings");
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "a fast path needs 16 seed bytes and 1 to %d clients",
+                     MAX_CLIENTS);
         return -1;
     }
-    if (self->clients != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "already initialised");
+    if (parse_fds(self, fds) < 0) {
+        release_tables(self);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fds); i++) {
-        self->fds[i] = (int)PyLong_AsLong(PyList_GET_ITEM(fds, i));
-        if (self->fds[i] < 0 && PyErr_Occurred())
-            return -1;
-    }
-    self->sockets = (int)PyList_GET_SIZE(fds);
     self->capacity = clients;
+    self->used = 0;
     uint32_t buckets = 1;
     while (buckets < (uint32_t)clients * 2)
         buckets <<= 1;
@@ -950,6 +1030,7 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
     self->buckets = PyMem_Malloc(buckets * sizeof(int32_t));
     self->work = EVP_MD_CTX_new();
     if (self->clients == NULL || self->buckets == NULL || self->work == NULL) {
+        release_tables(self);
         PyErr_NoMemory();
         return -1;
     }
@@ -964,6 +1045,7 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
         header->msg_iovlen = 1;
         header->msg_control = self->controls[i];
     }
+    self->ready = 1;
     return 0;
 }
 
@@ -972,9 +1054,7 @@ static void FastPath_dealloc(FastPath *self) {
     free_access(self->access);
     Py_XDECREF(self->access_source);
     Py_XDECREF(self->keys_source);
-    EVP_MD_CTX_free(self->work);
-    PyMem_Free(self->clients);
-    PyMem_Free(self->buckets);
+    release_tables(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -994,7 +1074,7 @@ static PyTypeObject FastPathType = {
     .tp_basicsize = sizeof(FastPath),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The NTP worker's fast path.",
-    .tp_new = PyType_GenericNew,
+    .tp_new = PyType_GenericNew, /* zero-filled: not ready until __init__ succeeds */
     .tp_init = (initproc)FastPath_init,
     .tp_dealloc = (destructor)FastPath_dealloc,
     .tp_methods = FastPath_methods,

@@ -32,6 +32,8 @@ from services.ntp.variables import system_values
 from services.ntp.worker_clock import WorkerClock
 
 BATCH = 64
+BUFFER = 2048
+"""Bytes read per datagram, as the fast path reads them: longer requests are malformed."""
 CLOCK_REFRESH_NS = 10_000_000
 POLL_MS = 10
 STATE_REFRESH_NS = 100_000_000
@@ -53,8 +55,8 @@ class Worker:
         self.engine = Engine(policy, self.variables, self.fast)
         self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index)
         self.parent = os.getppid()
-        self.poller = select.poll()
         self.by_fd = {sock.fileno(): sock for sock in sockets}
+        self.poller = select.poll()
         for fd in self.by_fd:
             self.poller.register(fd, select.POLLIN)
 
@@ -97,35 +99,34 @@ class Worker:
 
     def serve(self) -> None:
         while True:
-            self.step(POLL_MS)
+            self.serve_once(POLL_MS)
             if not self.between_requests():
                 return
 
-    def step(self, timeout_ms: int) -> None:
-        """Answers the requests that have come, waiting up to `timeout_ms` for some."""
+    def serve_once(self, timeout_ms: int) -> None:
+        """What arrives within `timeout_ms`, answered: the common requests in C when the fast
+        path is built, which hands Python the rest with their kernel receive stamps."""
         if self.fast is None:
-            self.step_python(timeout_ms)
-        else:
-            self.step_fast(timeout_ms)
-
-    def step_python(self, timeout_ms: int) -> None:
-        """Up to a batch per socket that has requests, all in Python."""
-        for fd, _ in self.poller.poll(timeout_ms):
-            sock = self.by_fd[fd]
-            for _ in range(BATCH):
-                try:
-                    data, ancillary, _flags, peer = sock.recvmsg(2048, 64)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
-                    continue
-                self.answer(sock, data, peer, receive_stamp(ancillary))
-
-    def step_fast(self, timeout_ms: int) -> None:
-        """The common requests are answered in C; Python gets the rest with their times."""
-        assert self.fast is not None
+            for fd, _ in self.poller.poll(timeout_ms):
+                self.drain(self.by_fd[fd])
+            return
         for index, data, peer, host_ns in self.fast.serve(timeout_ms):
             self.answer(self.sockets[index], data, peer, host_ns)
+
+    def drain(self, sock: socket.socket) -> None:
+        """Up to a batch of what waits on `sock`. A datagram longer than the buffer is counted
+        malformed and dropped: its first bytes are not the request that was sent."""
+        for _ in range(BATCH):
+            try:
+                data, ancillary, flags, peer = sock.recvmsg(BUFFER, 64)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue
+            if flags & socket.MSG_TRUNC:
+                self.engine.counters["malformed"] += 1
+                continue
+            self.answer(sock, data, peer, receive_stamp(ancillary))
 
 
 def main() -> int:

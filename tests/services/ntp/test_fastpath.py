@@ -459,3 +459,28 @@ def test_host_time_stepping_back_refills_nothing_and_costs_nothing(limited: bool
         verdicts.append(clients.admit("192.0.2.1", now - hour, limited))
         verdicts.append(clients.admit("192.0.2.1", now - hour + SECOND, limited))
         assert verdicts == ([1, 1, 0, 1] if limited else [1, 1, 1, 1])
+
+
+def test_datagram_longer_than_the_buffer_is_dropped_not_handed_on(bench: Bench) -> None:
+    """Its first 2048 bytes, all that is read, are a request Python would answer."""
+    head = request() + struct.pack("!HH", 0x0104, 2000) + bytes(1996)
+    assert bench.ask(head)[1], "the first 2048 bytes alone go to Python"
+    assert bench.ask(head + bytes(2048)) == ([], [])
+    assert bench.path.counters()["malformed"] == 1
+
+
+def udp_from_port_zero(payload: bytes, port: int) -> None:
+    """A datagram from 127.0.0.1 port 0, which no reply can be sent to (a raw socket)."""
+    header = struct.pack("!HHHH", 0, port, 8 + len(payload), 0)  # no checksum: allowed on IPv4
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP) as raw:
+        raw.sendto(header + payload, ("127.0.0.1", 0))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a raw socket needs root")
+@pytest.mark.parametrize("key_id", [0, 1])
+def test_served_counts_replies_sent_not_replies_meant(bench: Bench, key_id: int) -> None:
+    udp_from_port_zero(signed(key_id) if key_id else request(), bench.port)
+    assert bench.path.serve(1000) == []
+    counters = bench.path.counters()
+    assert (counters["served"], counters["authenticated"]) == (0, 1 if key_id else 0)
+    assert bench.ask(request())[0] and bench.path.counters()["served"] == 1

@@ -151,7 +151,7 @@ def test_a_single_source_flood_gets_at_most_2_percent_kod(worker: Worker) -> Non
             for _ in range(32):  # well inside the socket's buffer: the kernel drops none
                 client.sendto(CHRONY_PLAIN, target)
             sent += 32
-            worker.step(0)
+            worker.serve_once(0)
             while True:
                 try:
                     kinds[decode_packet(client.recv(2048)).refid] += 1
@@ -164,3 +164,26 @@ def test_a_single_source_flood_gets_at_most_2_percent_kod(worker: Worker) -> Non
     assert 0.2 < kinds[b"GPS\0"] / sent < 0.3, kinds
     counters = worker.engine.counters if worker.fast is None else worker.fast.counters()
     assert counters["kod_sent"] == kinds[b"RATE"]
+
+
+def truncated_request() -> bytes:
+    """4096 bytes whose first 2048, all a worker reads, are a request it would answer: the
+    header and one 2000-byte extension field. Whole, its tail is no field and no MAC."""
+    header = bytearray(CHRONY_PLAIN[:48])
+    field = struct.pack("!HH", 0x0104, 2000) + bytes(1996)
+    return bytes(header) + field + bytes(2048)
+
+
+def test_a_datagram_longer_than_the_buffer_is_dropped_as_malformed(worker: Worker) -> None:
+    publish(worker, 0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(0.2)
+        client.sendto(truncated_request()[:2048], worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        assert len(client.recv(2048)) == 48, "its first 2048 bytes alone are answered"
+        client.sendto(truncated_request(), worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        with pytest.raises(TimeoutError):
+            client.recv(2048)
+    worker.housekeeping(time.time_ns())
+    assert worker.shared.counters(1)["malformed"] == 1

@@ -158,6 +158,9 @@ def test_two_workers_share_the_port(appliance: tuple[Booted, int]) -> None:
     status = ntp_status(appliance[0])
     assert status["workers"] == 2
     assert all(served > 0 for served in status["served_per_worker"])  # type: ignore[attr-defined]
+    if status["packet_path"] == "native":  # each worker's C table, added up for status
+        table = status["client_table"]
+        assert table["capacity"] == 2 * 100_000 and 1 <= table["longest_chain"] <= table["clients"]  # type: ignore[index]
 
 
 def test_a_crashed_worker_is_restarted_and_time_is_served_again(

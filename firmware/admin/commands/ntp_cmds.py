@@ -22,7 +22,7 @@ def ntp(call: Call) -> Reply:
         if not fields:
             return Reply("the NTP service is not running")
         lines = [f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES]
-        return Reply("\n".join([*lines, _snapshot(fields)]))
+        return Reply("\n".join([*lines, *_client_table(fields), _snapshot(fields)]))
     if args[0] == "clients":
         return _clients(call)
     if args[0] == "keys":
@@ -39,6 +39,16 @@ def _snapshot(fields: dict[str, Any]) -> str:
     if fields.get("snapshot_stale"):
         return f"{'snapshot':<14} STALE, {age} ms old: answering unsynchronised (refid STAL)"
     return f"{'snapshot':<14} fresh, {age} ms old"
+
+
+def _client_table(fields: dict[str, Any]) -> list[str]:
+    """How full the fast path's rate-limit table is, and its longest hash chain: a few
+    entries at most, unless someone found addresses that collide."""
+    table = fields.get("client_table")
+    if not isinstance(table, dict):
+        return []
+    return [f"{'client table':<14} {table.get('clients', 0)} of {table.get('capacity', 0)} "
+            f"clients, longest chain {table.get('longest_chain', 0)}"]  # fmt: skip
 
 
 def _clients(call: Call) -> Reply:

@@ -187,3 +187,17 @@ def test_a_datagram_longer_than_the_buffer_is_dropped_as_malformed(worker: Worke
             client.recv(2048)
     worker.housekeeping(time.time_ns())
     assert worker.shared.counters(1)["malformed"] == 1
+
+
+def test_housekeeping_publishes_the_fast_paths_client_table(worker: Worker) -> None:
+    """What `ntp stats` shows as the client table: one client heard from, the configured
+    capacity, a chain of one; a worker without the fast path has no such table to show."""
+    publish(worker, 0)
+    ask(worker)
+    worker.housekeeping(time.time_ns())
+    table = worker.shared.client_table(1)
+    if worker.fast is None:
+        assert table is None
+    else:
+        assert table == {"clients": 1, "capacity": 100_000, "longest_chain": 1}
+    assert worker.shared.counters(1)["served"] == 1 and worker.shared.snapshot_age_ns(1) >= 0

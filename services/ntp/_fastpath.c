@@ -7,10 +7,14 @@
  * setting of its own: it executes that policy as services/ntp/engine.py does. serve() reads a
  * batch with recvmmsg and kernel receive timestamps and answers plain, MD5, SHA1 and
  * AES-CMAC mode 3 requests of 48, 68 or 72 bytes itself: rules, rate limit (before the MAC
- * check), MAC, reply stamped just before its own sendto. Everything else (other modes,
- * extension fields, NTPv1, a leap being applied) goes back to Python unanswered, with its
- * receive time, for services/ntp/engine.py. Both paths share one client table, so a client
- * has one rate-limit bucket whichever path answers it.
+ * check, on the kernel's receive stamp), MAC, reply stamped just before its own sendto.
+ * Everything else (other modes, extension fields, NTPv1, a leap being applied) goes back to
+ * Python unanswered, with its receive time, for services/ntp/engine.py. A datagram longer
+ * than the 2048-byte buffer is counted malformed and dropped, never answered from its first
+ * bytes. Both paths share one client table, so a client has one rate-limit bucket and one
+ * kiss budget whichever path answers it; the table hashes the whole address with SipHash-2-4
+ * under a key drawn at start, so no set of addresses (one /16, one /64) crowds into a few
+ * chains.
  *
  * Python also hands over the alarm template and the CLOCK_MONOTONIC time until which its
  * snapshot is fresh; past it, replies start from the alarm template with LI 3 even if Python
@@ -21,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <openssl/core_names.h>
@@ -37,13 +42,19 @@
 #define BUFFER 2048
 #define CONTROL 64
 #define MAX_SOCKETS 16
+#define MAX_CLIENTS (1 << 26) /* the config allows 10,000,000 */
 #define MAX_DIGEST 20
 #define NTP_UNIX_OFFSET 2208988800LL
 #define SECOND 1000000000LL
 
-enum { SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, N_COUNTERS };
+/* Names from services/ntp/counters.py, which the worker adds these to. */
+enum {
+    SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, MALFORMED,
+    N_COUNTERS
+};
 static const char *COUNTER_NAMES[N_COUNTERS] = {
-    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac"};
+    "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
+    "malformed"};
 enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
 
 typedef struct {
@@ -55,7 +66,7 @@ typedef struct {
 
 typedef struct {
     uint8_t address[16];
-    int64_t tokens, last;
+    int64_t tokens, kisses, last; /* credit in ns; last: host receive time */
     uint64_t requests;
     int32_t chain, newer, older;
 } Client;
@@ -80,6 +91,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
+    int ready; /* __init__ completed: until then every method refuses */
     int fds[MAX_SOCKETS];
     int sockets;
     Access *access;     /* NULL until the first policy: Python answers everything */
@@ -90,7 +102,9 @@ typedef struct {
     int32_t *buckets;
     uint32_t bucket_mask;
     int32_t capacity, used, newest, oldest;
-    uint64_t seed, random;
+    int32_t current; /* the client admit() last saw */
+    uint8_t key[16]; /* SipHash key, random per start */
+    uint64_t random;
     int64_t refill, burst;
     int64_t leak_mask; /* -1: never */
     int crypto_nak;
@@ -166,6 +180,47 @@ static const Rule *decide(const Access *access, const uint8_t address[16]) {
 
 /* -- the client table: rate-limit buckets and who was heard from --------------------------- */
 
+/* SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed hash, so that a sender who does not
+ * know the key cannot choose addresses that share a chain. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3)                                                              \
+    do {                                                                                      \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                             \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                             \
+    } while (0)
+
+static uint64_t little64(const uint8_t *p, size_t size) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < size; i++)
+        value |= (uint64_t)p[i] << (8 * i);
+    return value;
+}
+
+static uint64_t siphash24(const uint8_t key[16], const uint8_t *data, size_t size) {
+    uint64_t k0 = little64(key, 8), k1 = little64(key + 8, 8);
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    size_t whole = size - size % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m = little64(data + i, 8);
+        v3 ^= m;
+        SIPROUND(v0, v1, v2, v3);
+        SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    uint64_t last = ((uint64_t)size << 56) | little64(data + whole, size % 8);
+    v3 ^= last;
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    v0 ^= last;
+    v2 ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
 static uint64_t next_random(FastPath *self) { /* xorshift64* */
     uint64_t x = self->random;
     x ^= x >> 12;
@@ -176,13 +231,7 @@ static uint64_t next_random(FastPath *self) { /* xorshift64* */
 }
 
 static uint32_t hash_of(const FastPath *self, const uint8_t address[16]) {
-    uint64_t a, b;
-    memcpy(&a, address, 8);
-    memcpy(&b, address + 8, 8);
-    uint64_t h = (a ^ self->seed) * 0x9E3779B97F4A7C15ULL;
-    h = (h ^ (h >> 29) ^ b) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 32;
-    return (uint32_t)h & self->bucket_mask;
+    return (uint32_t)siphash24(self->key, address, 16) & self->bucket_mask;
 }
 
 static void unlink_age(FastPath *self, int32_t i) {
@@ -215,13 +264,24 @@ static void unlink_chain(FastPath *self, int32_t i) {
     *link = self->clients[i].chain;
 }
 
-/* True to answer. Same rule as services/ntp/ratelimit.py: tokens in nanoseconds, `refill`
- * per request, `burst` requests at once; over the limit one in 2**leak still passes. */
-static int admit(FastPath *self, const uint8_t address[16], int64_t now, int limited) {
-    uint32_t bucket = hash_of(self, address);
-    int32_t i = self->buckets[bucket];
+static int32_t find(const FastPath *self, const uint8_t address[16], uint32_t *bucket) {
+    *bucket = hash_of(self, address);
+    int32_t i = self->buckets[*bucket];
     while (i >= 0 && memcmp(self->clients[i].address, address, 16) != 0)
         i = self->clients[i].chain;
+    return i;
+}
+
+/* The verdicts of firmware/base/ratelimit.py's Admission. */
+enum { OVER, WITHIN, LEAKED };
+
+/* Records a request; the rule of firmware/base/ratelimit.py: tokens in nanoseconds of host
+ * time, `refill` per request, `burst` requests at once, and time that runs backwards (a
+ * stepped host clock) refills nothing and costs nothing. Over the limit one in 2**leak is
+ * LEAKED. Also refills the client's kiss budget, spent by may_kiss(). */
+static int admit(FastPath *self, const uint8_t address[16], int64_t now, int limited) {
+    uint32_t bucket;
+    int32_t i = find(self, address, &bucket);
     int64_t capacity = self->burst * self->refill;
     if (i < 0) {
         if (self->used < self->capacity) {
@@ -234,27 +294,41 @@ static int admit(FastPath *self, const uint8_t address[16], int64_t now, int lim
         Client *c = &self->clients[i];
         memcpy(c->address, address, 16);
         c->tokens = capacity - self->refill;
+        c->kisses = self->refill;
         c->last = now;
         c->requests = 1;
         c->chain = self->buckets[bucket];
         self->buckets[bucket] = i;
         make_newest(self, i);
-        return 1;
+        self->current = i;
+        return WITHIN;
     }
+    self->current = i;
     Client *c = &self->clients[i];
     unlink_age(self, i);
     make_newest(self, i);
     c->requests++;
-    int64_t tokens = c->tokens + (now - c->last);
-    if (tokens > capacity)
-        tokens = capacity;
+    int64_t elapsed = now > c->last ? now - c->last : 0;
     c->last = now;
-    if (!limited || tokens >= self->refill) {
-        c->tokens = limited ? tokens - self->refill : tokens;
-        return 1;
+    c->tokens = c->tokens + elapsed < capacity ? c->tokens + elapsed : capacity;
+    c->kisses = c->kisses + elapsed < self->refill ? c->kisses + elapsed : self->refill;
+    if (!limited)
+        return WITHIN;
+    if (c->tokens >= self->refill) {
+        c->tokens -= self->refill;
+        return WITHIN;
     }
-    c->tokens = tokens;
-    return self->leak_mask >= 0 && ((next_random(self) >> 48) & (uint64_t)self->leak_mask) == 0;
+    int leaked =
+        self->leak_mask >= 0 && ((next_random(self) >> 48) & (uint64_t)self->leak_mask) == 0;
+    return leaked ? LEAKED : OVER;
+}
+
+/* True if client i may be sent a kiss now (RATE or CRYP): one per rate-limit interval. */
+static int may_kiss(FastPath *self, int32_t i) {
+    if (i < 0 || self->clients[i].kisses < self->refill)
+        return 0;
+    self->clients[i].kisses -= self->refill;
+    return 1;
 }
 
 /* -- time ------------------------------------------------------------------------------- */
@@ -355,9 +429,11 @@ static Key *make_key(int type, const uint8_t *secret, size_t size) {
 
 /* -- one request ------------------------------------------------------------------------ */
 
-static void reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
+/* True once the kernel took the reply. */
+static int reply(FastPath *self, int fd, int index, const uint8_t *packet, size_t size) {
     struct mmsghdr *message = &self->messages[index];
-    sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name, message->msg_hdr.msg_namelen);
+    return sendto(fd, packet, size, MSG_DONTWAIT, message->msg_hdr.msg_name,
+                  message->msg_hdr.msg_namelen) >= 0;
 }
 
 static void kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
@@ -401,9 +477,9 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     int64_t receive = served(self, host);
     if (receive == 0)
         return 0;
-    if (!admit(self, address, receive, rule->ratelimit)) {
+    if (admit(self, address, host, rule->ratelimit) == OVER) {
         self->counters[RATE_LIMITED]++;
-        if (rule->kod) {
+        if (rule->kod && may_kiss(self, self->current)) {
             self->counters[KOD_SENT]++;
             kiss(self, fd, index, request, "RATE", HEADER);
         }
@@ -419,7 +495,7 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
             !mac_of(self, key, request, HEADER, digest) ||
             CRYPTO_memcmp(digest, request + HEADER + 4, key->digest) != 0) {
             self->counters[BAD_MAC]++;
-            if (self->crypto_nak)
+            if (self->crypto_nak && may_kiss(self, self->current))
                 kiss(self, fd, index, request, "CRYP", HEADER + 4);
             return 1;
         }
@@ -435,8 +511,6 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     packet[2] = request[2];
     memcpy(packet + 24, request + 40, 8);
     put64(packet + 32, ntp_stamp(receive));
-    self->counters[SERVED]++;
-    self->counters[SERVED_STALE] += (uint64_t)self->stale;
     size_t length = HEADER;
     put64(packet + 40, ntp_stamp(transmit_now(self, receive))); /* the MAC must cover it */
     if (key != NULL) {
@@ -445,7 +519,11 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
             return 1;
         length += 4 + key->digest;
     }
-    reply(self, fd, index, packet, length);
+    /* Served means sent: not a reply whose MAC failed or that the kernel refused. */
+    if (reply(self, fd, index, packet, length)) {
+        self->counters[SERVED]++;
+        self->counters[SERVED_STALE] += (uint64_t)self->stale;
+    }
     return 1;
 }
 
@@ -464,11 +542,20 @@ static PyObject *peer_of(const struct sockaddr_storage *name) {
                          v6->sin6_scope_id);
 }
 
+/* Every method first: a FastPath made by FastPath.__new__ alone, or whose __init__ failed,
+ * has no sockets, tables or digest context to work with. */
+static int usable(const FastPath *self) {
+    if (self->ready)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "this FastPath was not initialised: call FastPath(...)");
+    return 0;
+}
+
 /* serve(timeout_ms): answers what it can; returns the rest as
  * [(socket index, data, peer address, host receive ns or 0)]. */
 static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
     int timeout;
-    if (!PyArg_ParseTuple(args, "i", &timeout))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &timeout))
         return NULL;
     struct pollfd polls[MAX_SOCKETS];
     for (int i = 0; i < self->sockets; i++) {
@@ -501,6 +588,11 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         self->stale = (int64_t)now.tv_sec * SECOND + now.tv_nsec > self->fresh_until;
         for (int i = 0; i < count; i++) {
+            /* Longer than the buffer: what is in hand is not the request that was sent. */
+            if (self->messages[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                self->counters[MALFORMED]++;
+                continue;
+            }
             int64_t host = receive_time(&self->messages[i]);
             if (handle(self, self->fds[s], i, host))
                 continue;
@@ -535,29 +627,68 @@ static int parse_address(const char *text, uint8_t out[16]) {
     return inet_pton(AF_INET6, copy, out) == 1;
 }
 
-/* admit(address, now_ns, limited): the client table as services/ntp/engine.py uses it. */
+/* An address from Python, as parse_address() reads it, or 0 with ValueError set. */
+static int client_address(const char *text, uint8_t out[16]) {
+    if (parse_address(text, out))
+        return 1;
+    PyErr_Format(PyExc_ValueError, "not an IP address: %s", text);
+    return 0;
+}
+
+/* The rate limit comes from the policy: until the first one, there is none to admit by. */
+static int has_policy(const FastPath *self) {
+    if (!usable(self))
+        return 0;
+    if (self->access != NULL)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "no policy yet");
+    return 0;
+}
+
+/* admit(address, host_ns, limited) -> Admission: the client table as services/ntp/engine.py
+ * uses it, with the host's receive time. */
 static PyObject *FastPath_admit(FastPath *self, PyObject *args) {
     const char *text;
     long long now;
     int limited;
-    if (!PyArg_ParseTuple(args, "sLp", &text, &now, &limited))
-        return NULL;
-    if (self->access == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "no policy yet");
-        return NULL;
-    }
     uint8_t address[16];
-    if (!parse_address(text, address)) {
-        PyErr_Format(PyExc_ValueError, "not an IP address: %s", text);
+    if (!has_policy(self) || !PyArg_ParseTuple(args, "sLp", &text, &now, &limited) ||
+        !client_address(text, address))
         return NULL;
+    return PyLong_FromLong(admit(self, address, now, limited));
+}
+
+/* kiss(address) -> bool: whether the client may be sent a kiss now; spends it if so. */
+static PyObject *FastPath_kiss(FastPath *self, PyObject *args) {
+    const char *text;
+    uint8_t address[16];
+    uint32_t bucket;
+    if (!has_policy(self) || !PyArg_ParseTuple(args, "s", &text) || !client_address(text, address))
+        return NULL;
+    return PyBool_FromLong(may_kiss(self, find(self, address, &bucket)));
+}
+
+/* table_stats() -> {"clients", "capacity", "buckets", "longest_chain"}: how full the client
+ * table is and how well its hash spreads what is in it. */
+static PyObject *FastPath_table_stats(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(self))
+        return NULL;
+    long longest = 0;
+    for (uint32_t b = 0; b <= self->bucket_mask; b++) {
+        long length = 0;
+        for (int32_t i = self->buckets[b]; i >= 0; i = self->clients[i].chain)
+            length++;
+        longest = length > longest ? length : longest;
     }
-    return PyBool_FromLong(admit(self, address, now, limited));
+    return Py_BuildValue("{sisisksl}", "clients", (int)self->used, "capacity",
+                         (int)self->capacity, "buckets", (unsigned long)self->bucket_mask + 1,
+                         "longest_chain", longest);
 }
 
 /* recent(count): [(address, requests, last receive ns)], most recent first. */
 static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
     int count;
-    if (!PyArg_ParseTuple(args, "i", &count))
+    if (!usable(self) || !PyArg_ParseTuple(args, "i", &count))
         return NULL;
     PyObject *out = PyList_New(0);
     for (int32_t i = self->newest; out != NULL && i >= 0 && count-- > 0;
@@ -578,6 +709,8 @@ static PyObject *FastPath_recent(FastPath *self, PyObject *args) {
 }
 
 static PyObject *FastPath_counters(FastPath *self, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(self))
+        return NULL;
     PyObject *out = PyDict_New();
     for (int i = 0; out != NULL && i < N_COUNTERS; i++) {
         PyObject *value = PyLong_FromUnsignedLongLong(self->counters[i]);
@@ -610,6 +743,16 @@ static int parse_rule(PyObject *item, Rule *rule) {
     return 0;
 }
 
+/* The sequence's item, if it is a tuple, or NULL with a TypeError that names it. */
+static PyObject *tuple_at(PyObject *items, Py_ssize_t index, const char *what) {
+    PyObject *item = PySequence_Fast_GET_ITEM(items, index);
+    if (PyTuple_Check(item))
+        return item;
+    PyErr_Format(PyExc_TypeError, "%s %zd must be tuple, not %.100s", what, index,
+                 Py_TYPE(item)->tp_name);
+    return NULL;
+}
+
 static int parse_rule_list(PyObject *sequence, Rule **out, int *count) {
     PyObject *items = PySequence_Fast(sequence, "rules are a sequence");
     if (items == NULL)
@@ -622,7 +765,8 @@ static int parse_rule_list(PyObject *sequence, Rule **out, int *count) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < size; i++) {
-        if (parse_rule(PySequence_Fast_GET_ITEM(items, i), &(*out)[i]) < 0) {
+        PyObject *item = tuple_at(items, i, "rule");
+        if (item == NULL || parse_rule(item, &(*out)[i]) < 0) {
             Py_DECREF(items);
             return -1;
         }
@@ -706,7 +850,8 @@ static KeyTable *make_keys(PyObject *packed) {
         return NULL;
     }
     for (Py_ssize_t n = 0; n < PySequence_Fast_GET_SIZE(items); n++) {
-        if (add_key(table, PySequence_Fast_GET_ITEM(items, n)) < 0) {
+        PyObject *item = tuple_at(items, n, "key");
+        if (item == NULL || add_key(table, item) < 0) {
             Py_DECREF(items);
             free_keys(table);
             return NULL;
@@ -758,7 +903,8 @@ static PyObject *FastPath_set_policy(FastPath *self, PyObject *args) {
     long long refill, burst, leak_mask, fresh_until;
     int crypto_nak, leap;
     Py_buffer fresh, stale;
-    if (!PyArg_ParseTuple(args, "(OOLLLp(y*iy*L)O)", &rules, &keys, &refill, &burst, &leak_mask,
+    if (!usable(self) ||
+        !PyArg_ParseTuple(args, "(OOLLLp(y*iy*L)O)", &rules, &keys, &refill, &burst, &leak_mask,
                           &crypto_nak, &fresh, &leap, &stale, &fresh_until, &clock_packed))
         return NULL;
     int ok = fresh.len == 24 && stale.len == 24 && refill > 0 && burst > 0 && leak_mask >= -1;
@@ -813,36 +959,69 @@ static PyObject *FastPath_set_policy(FastPath *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* What __init__ allocates, freed and forgotten: after a failed __init__ the object is as
+ * FastPath.__new__ left it, and a later __init__ starts from nothing. */
+static void release_tables(FastPath *self) {
+    self->ready = 0;
+    self->sockets = 0;
+    EVP_MD_CTX_free(self->work);
+    PyMem_Free(self->clients);
+    PyMem_Free(self->buckets);
+    self->work = NULL;
+    self->clients = NULL;
+    self->buckets = NULL;
+}
+
+static int parse_fds(FastPath *self, PyObject *fds) {
+    Py_ssize_t count = PyList_GET_SIZE(fds);
+    if (count < 1 || count > MAX_SOCKETS) {
+        PyErr_Format(PyExc_ValueError, "a fast path has 1 to %d sockets", MAX_SOCKETS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long fd = PyLong_AsLong(PyList_GET_ITEM(fds, i));
+        if (fd == -1 && PyErr_Occurred())
+            return -1;
+        if (fd < 0 || fd > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "not a file descriptor: %ld", fd);
+            return -1;
+        }
+        self->fds[i] = (int)fd;
+    }
+    self->sockets = (int)count;
+    return 0;
+}
+
 /* FastPath(fds, clients, seed): the sockets, the size of the client table, 16 random bytes.
- * It answers nothing itself until set_policy. */
+ * It answers nothing itself until set_policy. Once only: the client table's hash depends on
+ * the seed. */
 static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwargs)) {
+    if (self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "this FastPath is already initialised");
+        return -1;
+    }
     PyObject *fds;
     int clients;
     Py_buffer seed;
     if (!PyArg_ParseTuple(args, "O!iy*", &PyList_Type, &fds, &clients, &seed))
         return -1;
-    int ok = seed.len >= 16 && clients > 0;
+    int ok = seed.len >= 16 && clients > 0 && clients <= MAX_CLIENTS;
     if (ok) {
-        memcpy(&self->seed, seed.buf, 8);
-        memcpy(&self->random, (const char *)seed.buf + 8, 8);
-        self->random |= 1;
+        memcpy(self->key, seed.buf, 16);
+        self->random = siphash24(self->key, (const uint8_t *)"leak", 4) | 1;
     }
     PyBuffer_Release(&seed);
-    if (!ok || PyList_GET_SIZE(fds) < 1 || PyList_GET_SIZE(fds) > MAX_SOCKETS) {
-        PyErr_SetString(PyExc_ValueError, "bad fast path settings");
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "a fast path needs 16 seed bytes and 1 to %d clients",
+                     MAX_CLIENTS);
         return -1;
     }
-    if (self->clients != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "already initialised");
+    if (parse_fds(self, fds) < 0) {
+        release_tables(self);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fds); i++) {
-        self->fds[i] = (int)PyLong_AsLong(PyList_GET_ITEM(fds, i));
-        if (self->fds[i] < 0 && PyErr_Occurred())
-            return -1;
-    }
-    self->sockets = (int)PyList_GET_SIZE(fds);
     self->capacity = clients;
+    self->used = 0;
     uint32_t buckets = 1;
     while (buckets < (uint32_t)clients * 2)
         buckets <<= 1;
@@ -851,6 +1030,7 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
     self->buckets = PyMem_Malloc(buckets * sizeof(int32_t));
     self->work = EVP_MD_CTX_new();
     if (self->clients == NULL || self->buckets == NULL || self->work == NULL) {
+        release_tables(self);
         PyErr_NoMemory();
         return -1;
     }
@@ -865,6 +1045,7 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *Py_UNUSED(kwa
         header->msg_iovlen = 1;
         header->msg_control = self->controls[i];
     }
+    self->ready = 1;
     return 0;
 }
 
@@ -873,15 +1054,15 @@ static void FastPath_dealloc(FastPath *self) {
     free_access(self->access);
     Py_XDECREF(self->access_source);
     Py_XDECREF(self->keys_source);
-    EVP_MD_CTX_free(self->work);
-    PyMem_Free(self->clients);
-    PyMem_Free(self->buckets);
+    release_tables(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef FastPath_methods[] = {
     {"serve", (PyCFunction)FastPath_serve, METH_VARARGS, "Answer a batch; return the rest."},
-    {"admit", (PyCFunction)FastPath_admit, METH_VARARGS, "Record a request; True to answer."},
+    {"admit", (PyCFunction)FastPath_admit, METH_VARARGS, "Record a request; the verdict."},
+    {"kiss", (PyCFunction)FastPath_kiss, METH_VARARGS, "Whether a kiss may go to a client."},
+    {"table_stats", (PyCFunction)FastPath_table_stats, METH_NOARGS, "The client table's fill."},
     {"recent", (PyCFunction)FastPath_recent, METH_VARARGS, "The clients heard from last."},
     {"counters", (PyCFunction)FastPath_counters, METH_NOARGS, "What the fast path counted."},
     {"set_policy", (PyCFunction)FastPath_set_policy, METH_VARARGS, "The policy to serve."},
@@ -893,15 +1074,35 @@ static PyTypeObject FastPathType = {
     .tp_basicsize = sizeof(FastPath),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The NTP worker's fast path.",
-    .tp_new = PyType_GenericNew,
+    .tp_new = PyType_GenericNew, /* zero-filled: not ready until __init__ succeeds */
     .tp_init = (initproc)FastPath_init,
     .tp_dealloc = (destructor)FastPath_dealloc,
     .tp_methods = FastPath_methods,
 };
 
+/* siphash(key, data) -> int: the client table's hash, for its reference test vectors. */
+static PyObject *module_siphash(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer key, data;
+    if (!PyArg_ParseTuple(args, "y*y*", &key, &data))
+        return NULL;
+    PyObject *out = NULL;
+    if (key.len == 16)
+        out = PyLong_FromUnsignedLongLong(siphash24(key.buf, data.buf, (size_t)data.len));
+    else
+        PyErr_SetString(PyExc_ValueError, "a SipHash key is 16 bytes");
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&data);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"siphash", module_siphash, METH_VARARGS, "SipHash-2-4 of data under a 16-byte key."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fastpath", "The NTP worker's fast path (see _fastpath.c).", -1,
-    NULL, NULL, NULL, NULL, NULL,
+    module_methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__fastpath(void) {

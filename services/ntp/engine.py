@@ -1,9 +1,13 @@
 """The NTP server's decisions, free of I/O: access rules, rate limit, authentication, reply.
 
-`handle()` takes a request, the client's address and the served receive time, and says what
-to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in as late as
-possible and signs it. No unauthenticated reply is larger than its request; mode 6 answers
-only networks granted `query`, and mode 7 is never answered.
+`handle()` takes a request, the client's address, the served receive time (what the reply
+says) and the host receive time (what the rate limit counts with: served time can step), and
+says what to send. A time reply leaves its transmit timestamp empty: `finish()` fills it in
+as late as possible and signs it. No unauthenticated reply to a time request is larger than
+the request. Mode 6 answers only networks granted `query`, within the rate limit (no leak,
+no kiss: its reply is several times its request), and with a MAC where the rule requires
+one; mode 7 is never answered. Kisses (RATE, CRYP) come out of the client's kiss budget,
+one per rate-limit interval (firmware/base/ratelimit.py).
 
 Every setting it decides by (rules, keys, rate limit, reply template) comes from the
 `Policy` it is given (services/ntp/policy.py), the same object the C fast path runs.
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware.base.access import CACHE_LIMIT, Decision
-from firmware.base.ratelimit import Clients, ClientTable
+from firmware.base.ratelimit import Admission, Clients, ClientTable
 from firmware.timing.sync_state import Leap
 from services.ntp.control import (
     READSTAT,
@@ -81,7 +85,9 @@ class Engine:
         self.stale = monotonic_ns > policy.template.fresh_until_ns
         self.synchronised = policy.template.synchronised and not self.stale
 
-    def handle(self, data: bytes, address: str, receive_ns: int) -> Reply | None:
+    def handle(self, data: bytes, address: str, receive_ns: int, host_ns: int) -> Reply | None:
+        """What to send for `data` from `address`, received at served time `receive_ns` and
+        host time `host_ns` (the kernel's stamp, or the host clock)."""
         size = len(data)
         if size == 0:
             self.counters["malformed"] += 1
@@ -93,11 +99,10 @@ class Engine:
             self.counters["denied"] += 1
             return None
         if mode == CLIENT or (mode == Mode.RESERVED and version == 1):
-            return self._client(data, address, receive_ns, decision.ratelimit, decision.kod,
-                                decision.require_auth)  # fmt: skip
+            return self._client(data, address, receive_ns, host_ns, decision)
         if mode == CONTROL:
             self.counters["mode6"] += 1
-            return self._control(data) if decision.query else None
+            return self._control(data, address, host_ns, decision) if decision.query else None
         if mode == PRIVATE:
             self.counters["mode7"] += 1
             return None
@@ -105,16 +110,16 @@ class Engine:
         return None
 
     def _client(
-        self, data: bytes, address: str, receive_ns: int, limited: bool, kod: bool, auth: bool
+        self, data: bytes, address: str, receive_ns: int, host_ns: int, decision: Decision
     ) -> Reply | None:
         size = len(data)
         version = (data[0] >> 3) & 7
         if size < HEADER_SIZE or not 1 <= version <= 4:
             self.counters["malformed"] += 1
             return None
-        if not self.clients.admit(address, receive_ns, limited):
+        if not self.clients.admit(address, host_ns, decision.ratelimit):
             self.counters["rate_limited"] += 1
-            if not kod:
+            if not (decision.kod and self.clients.kiss(address)):
                 return None
             self.counters["kod_sent"] += 1
             return Reply(None, None, [self._kiss(data, b"RATE")])
@@ -123,7 +128,7 @@ class Engine:
             # The common authenticated request: a MAC right after the header.
             key = self._check_mac(data, KEY_ID.unpack_from(data, HEADER_SIZE)[0], HEADER_SIZE)
             if key is None:
-                return self._bad_mac(data)
+                return self._bad_mac(data, address)
         elif size > HEADER_SIZE:
             try:
                 _, mac = decode_trailer(memoryview(data)[HEADER_SIZE:], version)
@@ -133,8 +138,8 @@ class Engine:
             if mac is not None and mac.digest:
                 key = self._check_mac(data, mac.key_id, size - 4 - len(mac.digest))
                 if key is None:
-                    return self._bad_mac(data)
-        if auth and key is None:
+                    return self._bad_mac(data, address)
+        if decision.require_auth and key is None:
             self.counters["denied"] += 1
             return None
         header = bytearray(HEADER_SIZE)
@@ -160,9 +165,11 @@ class Engine:
         self.counters["authenticated"] += 1
         return key
 
-    def _bad_mac(self, data: bytes) -> Reply | None:
+    def _bad_mac(self, data: bytes, address: str) -> Reply | None:
+        """A crypto-NAK, out of the client's kiss budget: a bad-MAC flood from a spoofed
+        source must not be reflected one for one either."""
         self.counters["bad_mac"] += 1
-        if self.policy.crypto_nak:
+        if self.policy.crypto_nak and self.clients.kiss(address):
             return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
         return None
 
@@ -176,17 +183,33 @@ class Engine:
         header[24:32] = data[40:48]
         return bytes(header)
 
-    def _control(self, data: bytes) -> Reply | None:
+    def _control(self, data: bytes, address: str, host_ns: int, decision: Decision) -> Reply | None:
+        """Mode 6 for a network granted `query`: the same bucket as its time requests, but
+        neither leak nor kiss, and a MAC (RFC 1305 appendix B layout) where the rule wants
+        one; the reply is then signed with the same key."""
+        if self.clients.admit(address, host_ns, decision.ratelimit) != Admission.WITHIN:
+            self.counters["rate_limited"] += 1
+            return None
         try:
             request = decode_control(data)
         except NtpPacketError:
             self.counters["malformed"] += 1
             return None
+        key = None
+        if request.mac_at is not None:
+            key = self._check_mac(data, KEY_ID.unpack_from(data, request.mac_at)[0],
+                                  request.mac_at)  # fmt: skip
+            if key is None:
+                self.counters["bad_mac"] += 1
+                return None
+        if decision.require_auth and key is None:
+            self.counters["denied"] += 1
+            return None
         if request.opcode not in (READSTAT, READVAR) or request.association != 0:
             return None
         status = system_status(self.announced_leap(), self.synchronised)
         text = system_variables(self.variables()) if request.opcode == READVAR else ""
-        return Reply(None, None, encode_responses(request, status, text))
+        return Reply(None, None, encode_responses(request, status, text, key))
 
 
 def _cached(policy: Policy) -> Callable[[str], Decision]:

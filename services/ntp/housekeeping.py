@@ -58,11 +58,12 @@ class Housekeeping:
         with contextlib.suppress(KeysFileError, OSError):
             if self.keys.reload():
                 self.apply(with_keys(self.engine.policy, self.keys.usable()))
-        counters = self.engine.counters
+        counters, table = self.engine.counters, None
         if self.fast is not None:
             counters = dict(counters)
             for name, value in self.fast.counters().items():
                 counters[name] += value
-        self.shared.write_counters(self.index, counters, self.snapshot_age)
+            table = self.fast.table_stats()
+        self.shared.write_counters(self.index, counters, self.snapshot_age, table)
         self.shared.write_clients(self.index, self.engine.clients.recent(32))
         self.updated_at = host_ns

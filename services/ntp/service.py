@@ -177,11 +177,13 @@ class NtpService:
         served = [self.shared.worker_counters(n)["served"] for n in range(self.count)]
         pids = [process.pid for process in self.workers]
         age = self.shared.snapshot_age_ns(self.count)
+        table = self.shared.client_table(self.count)
         return {"listening": places, "workers": self.count, "worker_pids": pids,
                 "packet_path": self.packet_path, "worker_restarts": self.worker_restarts,
                 "served_per_worker": served,
                 "clients": self.shared.clients(self.count),
                 "snapshot_age_ms": age // 1_000_000, "snapshot_stale": age > STALE_NS,
+                **({"client_table": table} if table else {}),
                 **self.since_boot.totals(self.shared.counters(self.count))}  # fmt: skip
 
 

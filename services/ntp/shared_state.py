@@ -31,7 +31,11 @@ MAX_LEAPS = 4
 # state, stratum, leap, refid, dispersion, error, frequency, reference, pending, published
 SYNC = struct.Struct("=BBB4sqqdqBq")
 MAX_WORKERS = 64
-WORKER = struct.Struct(f"={len(COUNTERS)}Qq")  # the counters, then the snapshot's age
+# the counters, the snapshot's age, then the fast path's client table: clients, capacity,
+# longest chain (capacity 0: a worker without the fast path, whose table is a Python dict)
+WORKER = struct.Struct(f"={len(COUNTERS)}Qq3q")
+AGE = len(COUNTERS)
+TABLE_FIELDS = ("clients", "capacity", "longest_chain")
 READ_ATTEMPTS = 1_000
 """A writer stopped mid-write (SIGSTOP) leaves the sequence odd: give up, keep the last
 snapshot, and try again at the next refresh."""
@@ -124,13 +128,25 @@ class SharedState:
 
     def worker_counters(self, index: int) -> dict[str, int]:
         values = WORKER.unpack_from(self.memory, WORKERS_AT + index * WORKER.size)
-        return dict(zip(COUNTERS, values[:-1], strict=True))
+        return dict(zip(COUNTERS, values[:AGE], strict=True))
 
     def snapshot_age_ns(self, workers: int) -> int:
         """The oldest snapshot any worker was serving from at its last housekeeping."""
-        ages = [WORKER.unpack_from(self.memory, WORKERS_AT + n * WORKER.size)[-1]
+        ages = [WORKER.unpack_from(self.memory, WORKERS_AT + n * WORKER.size)[AGE]
                 for n in range(workers)]  # fmt: skip
         return max(ages, default=0)
+
+    def client_table(self, workers: int) -> dict[str, int] | None:
+        """The fast path's client tables over every worker: clients and capacity added up,
+        the longest hash chain of any (a long one means the hash is being defeated). None
+        when no worker has the fast path."""
+        tables = [WORKER.unpack_from(self.memory, WORKERS_AT + n * WORKER.size)[AGE + 1 :]
+                  for n in range(workers)]  # fmt: skip
+        tables = [table for table in tables if table[1] > 0]
+        if not tables:
+            return None
+        clients, capacity, longest = zip(*tables, strict=True)
+        return dict(zip(TABLE_FIELDS, (sum(clients), sum(capacity), max(longest)), strict=True))
 
     def counters(self, workers: int) -> dict[str, int]:
         totals = dict.fromkeys(COUNTERS, 0)
@@ -187,10 +203,15 @@ class SharedState:
         found = [(address, requests, last) for address, (requests, last) in merged.items()]
         return sorted(found, key=lambda entry: -entry[2])[:CLIENTS_SHOWN]
 
-    def write_counters(self, index: int, counters: dict[str, int], snapshot_age_ns: int) -> None:
+    def write_counters(
+        self, index: int, counters: dict[str, int], snapshot_age_ns: int,
+        table: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
+        """A worker's counters, snapshot age and, with the fast path, its client table."""
         WORKER.pack_into(
             self.memory, WORKERS_AT + index * WORKER.size,
             *(counters[name] for name in COUNTERS), snapshot_age_ns,
+            *(table[name] if table else 0 for name in TABLE_FIELDS),
         )  # fmt: skip
 
 

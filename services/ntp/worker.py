@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from firmware.base.config.schema import NtpSection
 from services.ntp import fast
@@ -31,10 +31,9 @@ from services.ntp.sockets import open_sockets, receive_stamp
 from services.ntp.variables import system_values
 from services.ntp.worker_clock import WorkerClock
 
-if TYPE_CHECKING:
-    from services.ntp._fastpath import FastPath
-
 BATCH = 64
+BUFFER = 2048
+"""Bytes read per datagram, as the fast path reads them: longer requests are malformed."""
 CLOCK_REFRESH_NS = 10_000_000
 POLL_MS = 10
 STATE_REFRESH_NS = 100_000_000
@@ -56,6 +55,10 @@ class Worker:
         self.engine = Engine(policy, self.variables, self.fast)
         self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index)
         self.parent = os.getppid()
+        self.by_fd = {sock.fileno(): sock for sock in sockets}
+        self.poller = select.poll()
+        for fd in self.by_fd:
+            self.poller.register(fd, select.POLLIN)
 
     def variables(self) -> dict[str, str]:
         return system_values(self.clock, self.engine.stale)
@@ -63,8 +66,14 @@ class Worker:
     def housekeeping(self, host_ns: int) -> None:
         self.upkeep.run(host_ns)
 
-    def answer(self, sock: socket.socket, data: bytes, peer: Any, receive: int) -> None:
-        reply = self.engine.handle(data, peer[0], receive)
+    def answer(self, sock: socket.socket, data: bytes, peer: Any, host_ns: int | None) -> None:
+        """Answers one request the kernel stamped at host time `host_ns` (None: unstamped,
+        taken as now); the rate limit counts host time, the reply served time."""
+        if host_ns:
+            receive = self.clock.to_served(host_ns)
+        else:
+            host_ns, receive = time.time_ns(), self.clock.now_ns()
+        reply = self.engine.handle(data, peer[0], receive, host_ns)
         if reply is None:
             return
         try:
@@ -89,39 +98,35 @@ class Worker:
         return True
 
     def serve(self) -> None:
-        if self.fast is not None:
-            self.serve_fast(self.fast)
-            return
-        poller = select.poll()
-        by_fd = {sock.fileno(): sock for sock in self.sockets}
-        for fd in by_fd:
-            poller.register(fd, select.POLLIN)
-        clock = self.clock
         while True:
-            for fd, _ in poller.poll(POLL_MS):
-                sock = by_fd[fd]
-                for _ in range(BATCH):
-                    try:
-                        data, ancillary, _flags, peer = sock.recvmsg(2048, 64)
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    except OSError:
-                        continue
-                    stamp = receive_stamp(ancillary)
-                    receive = clock.to_served(stamp) if stamp is not None else clock.now_ns()
-                    self.answer(sock, data, peer, receive)
+            self.serve_once(POLL_MS)
             if not self.between_requests():
                 return
 
-    def serve_fast(self, fast_path: FastPath) -> None:
-        """The common requests are answered in C; Python gets the rest with their times."""
-        clock, sockets = self.clock, self.sockets
-        while True:
-            for index, data, peer, host_ns in fast_path.serve(POLL_MS):
-                receive = clock.to_served(host_ns) if host_ns else clock.now_ns()
-                self.answer(sockets[index], data, peer, receive)
-            if not self.between_requests():
+    def serve_once(self, timeout_ms: int) -> None:
+        """What arrives within `timeout_ms`, answered: the common requests in C when the fast
+        path is built, which hands Python the rest with their kernel receive stamps."""
+        if self.fast is None:
+            for fd, _ in self.poller.poll(timeout_ms):
+                self.drain(self.by_fd[fd])
+            return
+        for index, data, peer, host_ns in self.fast.serve(timeout_ms):
+            self.answer(self.sockets[index], data, peer, host_ns)
+
+    def drain(self, sock: socket.socket) -> None:
+        """Up to a batch of what waits on `sock`. A datagram longer than the buffer is counted
+        malformed and dropped: its first bytes are not the request that was sent."""
+        for _ in range(BATCH):
+            try:
+                data, ancillary, flags, peer = sock.recvmsg(BUFFER, 64)
+            except (BlockingIOError, InterruptedError):
                 return
+            except OSError:
+                continue
+            if flags & socket.MSG_TRUNC:
+                self.engine.counters["malformed"] += 1
+                continue
+            self.answer(sock, data, peer, receive_stamp(ancillary))
 
 
 def main() -> int:

@@ -6,6 +6,15 @@ real chronyd client measures against each server on loopback. Then, with an offs
 into the simulated world's true UTC, what chronyd measures against the appliance and how
 far served time is from true UTC at that moment; and the timing figures of
 tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is.
+
+The load generator checks the MAC of every signed reply it counts; a bad one fails the
+bench. Two floods (tests/bench/ntpflood.c) follow: a normal client's replies per second
+while 65,536 sources of one /16 send at a fixed rate, against the same from sources spread
+over 127/8 (the client table's hash must not care); and the share of KoD replies one source
+gets for 20,000 requests sent as fast as it can, under the default rate limit (chronyd: its
+`ratelimit` defaults).
+
+BENCH_SECONDS, BENCH_FLOOD_RATE and BENCH_KOD_FLOOD shorten a smoke run.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services.ntp.keys import parse_keys  # noqa: E402
+from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -40,19 +49,22 @@ from tests.tools import free_port  # noqa: E402
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "64"))
 POOL = 4096
+FLOOD_RATE = int(os.environ.get("BENCH_FLOOD_RATE", "20000"))
+"""Requests per second from the flood's sources: a load the server can take beside a client."""
+KOD_FLOOD = int(os.environ.get("BENCH_KOD_FLOOD", "20000"))
+KOD_SOURCE = "127.0.0.2"
+"""Rate limited as the appliance ships; every other 127/8 source is not, for the throughput."""
 WORLD_OFFSET_NS = 2_500_000
 
 
-def build_loader(work: Path) -> Path:
-    binary = work / "ntpload"
-    subprocess.run(
-        ["gcc", "-O2", "-o", str(binary), str(Path(__file__).with_name("ntpload.c"))], check=True
-    )
+def build(work: Path, name: str, *libraries: str) -> Path:
+    binary = work / name
+    source = str(Path(__file__).with_name(f"{name}.c"))
+    subprocess.run(["gcc", "-O2", "-o", str(binary), source, *libraries], check=True)
     return binary
 
 
-def pool_file(work: Path, name: str, key_line: str | None) -> tuple[Path, int]:
-    key = next(iter(parse_keys(key_line, "bench").values())) if key_line else None
+def pool_file(work: Path, name: str, key: NtpKey | None) -> tuple[Path, int]:
     packets = []
     for index in range(POOL):
         header = bytearray(48)
@@ -67,11 +79,30 @@ def pool_file(work: Path, name: str, key_line: str | None) -> tuple[Path, int]:
     return path, len(packets[0])
 
 
-def load(loader: Path, port: int, pool: Path, size: int) -> dict[str, float]:
+def load(
+    loader: Path, port: int, pool: Path, size: int, key: NtpKey | None = None
+) -> dict[str, float]:
+    """ntpload's figures; with the key the pool is signed with, it checks every reply's MAC."""
+    command = [str(loader), "127.0.0.1", str(port), str(SECONDS), str(WINDOW), str(pool), str(size)]
+    if key is not None:
+        command += [str(key.key_id), key.type.value, key.secret.hex()]
     out = subprocess.run(
-        [str(loader), "127.0.0.1", str(port), str(SECONDS), str(WINDOW), str(pool), str(size)],
-        capture_output=True, text=True, check=True, timeout=SECONDS + 30,
-    ).stdout  # fmt: skip
+        command, capture_output=True, text=True, check=True, timeout=SECONDS + 30
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def flood(flooder: Path, port: int, sources: str, count: int, rate: int, seconds: float
+          ) -> subprocess.Popen[str]:  # fmt: skip
+    """ntpflood running; its figures come out as JSON when it ends."""
+    command = [str(flooder), "127.0.0.1", str(port), sources, str(count), str(rate), str(seconds)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def flood_result(process: subprocess.Popen[str], seconds: float) -> dict[str, float]:
+    out, _ = process.communicate(timeout=seconds + 30)
+    if process.returncode != 0:
+        raise RuntimeError(f"ntpflood failed ({process.returncode})")
     return json.loads(out)  # type: ignore[no-any-return]
 
 
@@ -103,11 +134,14 @@ def chronyd_offset(port: int, keyfile: Path) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def start_chronyd(work: Path, port: int, keyfile: Path) -> subprocess.Popen[bytes]:
-    conf = work / "chronyd.conf"
+def start_chronyd(
+    work: Path, port: int, keyfile: Path, name: str = "chronyd", extra: str = ""
+) -> subprocess.Popen[bytes]:
+    """chronyd serving 127/8 on `port` (the floods' sources too); `extra` config lines."""
+    conf = work / f"{name}.conf"
     conf.write_text(
-        f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\n"
-        f"keyfile {keyfile}\npidfile {work}/chronyd.pid\n"
+        f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 1\ncmdport 0\n"
+        f"keyfile {keyfile}\npidfile {work}/{name}.pid\n{extra}"
     )
     process = subprocess.Popen(
         ["chronyd", "-d", "-x", "-f", str(conf)],
@@ -122,7 +156,8 @@ def boot(work: Path, name: str, port: int, extra: str = "") -> Booted:
     config = write_config(
         work / f"{name}.toml",
         f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n'
-        'workers = 1\n[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
+        f'workers = 1\n[[services.ntp.rules]]\nnetwork = "{KOD_SOURCE}/32"\n'
+        '[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
     )
     return Booted(work / name, config)
 
@@ -134,7 +169,7 @@ def main() -> int:
             return 2
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     os.chmod(work, 0o755)
-    loader = build_loader(work)
+    loader, flooder = build(work, "ntpload", "-lcrypto"), build(work, "ntpflood")
     ours_port, chrony_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     booted = boot(work, "data", ours_port)
     try:
@@ -142,17 +177,25 @@ def main() -> int:
         keys = appliance_keys(work / "data")
         keyfile = chrony_keyfile([(i, kind, secret) for kind, (i, secret) in keys.items()])
         chronyd = start_chronyd(work, chrony_port, keyfile)
+        limited_port = free_port(socket.SOCK_DGRAM)
+        limited = start_chronyd(work, limited_port, keyfile, "chronyd-limited", "ratelimit\n")
         try:
-            rows = measure(work, loader, ours_port, chrony_port, keys, keyfile)
+            rows, bad_macs = measure(work, loader, ours_port, chrony_port, keys, keyfile)
+            rows += "\n" + measure_floods(work, loader, flooder, ours_port, chrony_port,
+                                          limited_port)  # fmt: skip
             rows += f"\ntimeserver packet path: {ntp_status(booted)['packet_path']}"
         finally:
-            chronyd.send_signal(signal.SIGTERM)
-            chronyd.wait(timeout=10)
+            for process in (chronyd, limited):
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
     finally:
         booted.stop(seconds=10)
     rows += "\n" + measure_world(work, keyfile)
     print(rows)
     print(timing_figures())
+    if bad_macs:
+        print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -178,20 +221,24 @@ def measure_world(work: Path, keyfile: Path) -> str:
 
 
 def measure(work: Path, loader: Path, ours: int, chrony: int,
-            keys: dict[str, tuple[int, str]], keyfile: Path) -> str:  # fmt: skip
+            keys: dict[str, tuple[int, str]], keyfile: Path) -> tuple[str, int]:  # fmt: skip
+    """The throughput table, and how many signed replies came back with a bad MAC."""
     lines = [
         f"NTP server benchmark, one worker, loopback, {SECONDS:g} s per run, "
         f"{WINDOW} requests in flight",
         f"{'':28}{'timeserver':>14}{'chronyd':>14}{'ratio':>9}",
     ]
+    bad = {ours: 0, chrony: 0}
     for name, kind in (("plain", None), ("MD5", "MD5"), ("AES-CMAC", "AES128CMAC")):
-        key_line = None
+        key = None
         if kind is not None:
             key_id, secret = keys[kind]
-            key_line = f"{key_id} {kind} {secret}"
-        pool, size = pool_file(work, name, key_line)
-        ours_load = load(loader, ours, pool, size)
-        chrony_load = load(loader, chrony, pool, size)
+            key = next(iter(parse_keys(f"{key_id} {kind} {secret}", "bench").values()))
+        pool, size = pool_file(work, name, key)
+        ours_load = load(loader, ours, pool, size, key)
+        chrony_load = load(loader, chrony, pool, size, key)
+        bad[ours] += int(ours_load["bad_mac"])
+        bad[chrony] += int(chrony_load["bad_mac"])
         ratio = ours_load["replies_per_s"] / max(1.0, chrony_load["replies_per_s"])
         lines.append(
             f"{name + ' replies/s':28}{ours_load['replies_per_s']:>14,.0f}"
@@ -202,6 +249,7 @@ def measure(work: Path, loader: Path, ours: int, chrony: int,
                 f"{'  round trip ' + stat[:3] + ' (us)':28}{ours_load[stat]:>14.1f}"
                 f"{chrony_load[stat]:>14.1f}"
             )
+    lines.append(f"{'  signed replies, bad MAC':28}{bad[ours]:>14}{bad[chrony]:>14}")
     ours_hold, chrony_hold = hold_times(ours), hold_times(chrony)
     lines.append(f"{'hold time p50 (us), idle':28}{ours_hold[0]:>14.1f}{chrony_hold[0]:>14.1f}")
     lines.append(f"{'hold time p99 (us), idle':28}{ours_hold[1]:>14.1f}{chrony_hold[1]:>14.1f}")
@@ -209,6 +257,51 @@ def measure(work: Path, loader: Path, ours: int, chrony: int,
     lines.append(
         f"{'offset seen by chronyd (us)':28}{_us(ours_offset):>14}{_us(chrony_offset):>14}"
     )
+    return "\n".join(lines), bad[ours] + bad[chrony]
+
+
+def client_under_flood(work: Path, loader: Path, flooder: Path, port: int, sources: str) -> float:
+    """A plain client's replies per second while `sources` send FLOOD_RATE requests/s."""
+    pool, size = pool_file(work, "plain", None)
+    flooding = flood(flooder, port, sources, 0, FLOOD_RATE, SECONDS + 1.5)
+    try:
+        time.sleep(0.5)  # the flood's sources in the client table first
+        replies = load(loader, port, pool, size)["replies_per_s"]
+    finally:
+        flood_result(flooding, SECONDS + 1.5)
+    return replies
+
+
+def kod_flood(flooder: Path, port: int) -> tuple[int, int]:
+    """KOD_FLOOD requests from one source as fast as it can: the KoDs and the replies with
+    time that came back."""
+    result = flood_result(flood(flooder, port, f"one:{KOD_SOURCE}", KOD_FLOOD, 0, 10), 10)
+    return int(result["kod"]), int(result["replies"])
+
+
+def measure_floods(work: Path, loader: Path, flooder: Path, ours: int, chrony: int,
+                   chrony_limited: int) -> str:  # fmt: skip
+    """The client table under floods: a /16 against spread sources, and a single flooder."""
+    lines = [f"client replies/s, {FLOOD_RATE:,} req/s flood from 65,536 sources"]
+    one = [
+        client_under_flood(work, loader, flooder, port, "slash16:127.1") for port in (ours, chrony)
+    ]
+    spread = [client_under_flood(work, loader, flooder, port, "spread") for port in (ours, chrony)]
+    lines.append(f"{'  sources in one /16':28}{one[0]:>14,.0f}{one[1]:>14,.0f}")
+    lines.append(f"{'  sources spread':28}{spread[0]:>14,.0f}{spread[1]:>14,.0f}")
+    ratios = [one[0] / max(1.0, spread[0]), one[1] / max(1.0, spread[1])]
+    lines.append(f"{'  one /16 / spread':28}{ratios[0]:>14.2f}{ratios[1]:>14.2f}")
+    (ours_kod, ours_time), (chrony_kod, chrony_time) = (
+        kod_flood(flooder, ours), kod_flood(flooder, chrony_limited),
+    )  # fmt: skip
+    lines.append(f"KoD, {KOD_FLOOD:,} requests from one source, default rate limits")
+    lines.append(f"{'  KoD (% of requests)':28}{100 * ours_kod / KOD_FLOOD:>14.1f}"
+                 f"{100 * chrony_kod / KOD_FLOOD:>14.1f}")  # fmt: skip
+    ours_share = 100 * ours_kod / max(1, ours_kod + ours_time)
+    chrony_share = 100 * chrony_kod / max(1, chrony_kod + chrony_time)
+    lines.append(f"{'  KoD (% of replies)':28}{ours_share:>14.1f}{chrony_share:>14.1f}")
+    lines.append(f"{'  replies (time or KoD)':28}{ours_kod + ours_time:>14,}"
+                 f"{chrony_kod + chrony_time:>14,}")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Run inside a fresh network namespace (unshare -n): the appliance on port 123, then
-ntpsec's ntpdig and ntpq against it, before and after a rule that denies them.
+ntpsec's ntpdig and ntpq against it, before and after a rule that denies them, and ntpq
+with and without a key once a rule requires authentication.
 
 Prints one JSON object with what each client said; tests/interop/test_ntpsec.py checks it.
 """
@@ -26,6 +27,7 @@ query = true
 ratelimit = false
 """
 DENY = ALLOW.replace("query = true\nratelimit = false", 'action = "deny"')
+AUTH = ALLOW.replace("query = true\n", "query = true\nrequire_auth = true\n")
 
 
 def run(command: list[str]) -> dict[str, object]:
@@ -46,6 +48,33 @@ def clients(data: Path, ntpq: str) -> dict[str, object]:
     }
 
 
+def ntpq_with_keys(data: Path, ntpq: str, work: Path) -> dict[str, object]:
+    """ntpq signing its readvar (`authenticate yes`) with the appliance's keys (3 MD5,
+    2 SHA1, 1 AES-CMAC), with none, and with a key of the right id but the wrong secret."""
+    keys = data / "ntp.keys"
+    wrong = work / "wrong.keys"
+    wrong.write_text("3 MD5 " + "00" * 16 + "\n")
+    runs: dict[str, object] = {}
+    for name, key_id, key_file in (("ntpq_md5", 3, keys), ("ntpq_sha1", 2, keys),
+                                   ("ntpq_cmac", 1, keys), ("ntpq_wrong", 3, wrong)):  # fmt: skip
+        commands = ["-c", "authenticate yes", "-c", "passwd", "-c", "rv"]
+        runs[name] = listening(["/usr/bin/python3", ntpq, "-k", str(key_file), "-a", str(key_id),
+                                *commands, "127.0.0.1"])  # fmt: skip
+    runs["ntpq"] = listening(["/usr/bin/python3", ntpq, "-c", "rv", "127.0.0.1"])
+    return runs
+
+
+def listening(command: list[str]) -> dict[str, object]:
+    """`command` run once the workers the reload restarted listen again (ntpq says "Socket
+    error" while nothing does), or after 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        result = run(command)
+        if "Socket error" not in str(result["err"]) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
 def main() -> None:
     work, ntpq = Path(sys.argv[1]), sys.argv[2]
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
@@ -60,6 +89,10 @@ def main() -> None:
         booted.signal(signal.SIGHUP)
         booted.wait_event("config.reloaded")
         results["denied"] = clients(work / "data", ntpq)
+        write_config(config, AUTH)
+        booted.signal(signal.SIGHUP)
+        booted.wait_event("config.reloaded")
+        results["auth"] = ntpq_with_keys(work / "data", ntpq, work)
     finally:
         results["exit"] = booted.stop()[0]
     print(json.dumps(results))

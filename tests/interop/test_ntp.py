@@ -119,7 +119,7 @@ def test_scapy_mode_7_and_mode_6_from_a_denied_address_get_nothing(
     assert status["mode7"] >= 1 and status["denied"] >= 2
 
 
-def test_flood_gets_kod_or_drops_while_another_client_is_served(
+def test_flood_gets_a_kod_a_second_and_drops_while_another_client_is_served(
     appliance: tuple[Booted, int],
 ) -> None:
     _, port = appliance
@@ -129,7 +129,8 @@ def test_flood_gets_kod_or_drops_while_another_client_is_served(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
         flood.bind(("127.0.0.88", 0))
         flood.settimeout(0.002)
-        deadline = time.monotonic() + 3
+        started = time.monotonic()
+        deadline = started + 3
         for n in range(600):
             if time.monotonic() > deadline:
                 break
@@ -141,9 +142,10 @@ def test_flood_gets_kod_or_drops_while_another_client_is_served(
             if n % 100 == 0:
                 other = ntplib.NTPClient().request("127.0.0.1", port=port, version=4, timeout=2)
                 served_other += other.stratum == 1
+    seconds = time.monotonic() - started
     kods = [a for a in answers if a[12:16] == b"RATE" and a[1] == 0 and a[0] >> 6 == 3]
     normal = [a for a in answers if a[12:16] == b"GPS\0"]
-    assert len(kods) > 100
+    assert 1 <= len(kods) <= seconds + 2, "one KoD per second at most: the flood is not reflected"
     assert len(normal) < 300, "the flood was not limited"
     assert served_other == 6
 
@@ -156,6 +158,9 @@ def test_two_workers_share_the_port(appliance: tuple[Booted, int]) -> None:
     status = ntp_status(appliance[0])
     assert status["workers"] == 2
     assert all(served > 0 for served in status["served_per_worker"])  # type: ignore[attr-defined]
+    if status["packet_path"] == "native":  # each worker's C table, added up for status
+        table = status["client_table"]
+        assert table["capacity"] == 2 * 100_000 and 1 <= table["longest_chain"] <= table["clients"]  # type: ignore[index]
 
 
 def test_a_crashed_worker_is_restarted_and_time_is_served_again(

@@ -1,5 +1,6 @@
 """ntpsec's ntpdig and ntpq, which only talk to port 123, in a network namespace of the test's
-own: answered from an allowed network, nothing from a denied one."""
+own: answered from an allowed network, nothing from a denied one, and mode 6 only with a
+valid MAC where the rule requires authentication, its answer signed as ntpq checks it."""
 
 import json
 import subprocess
@@ -55,3 +56,15 @@ def test_nothing_from_a_denied_address(results: dict[str, dict[str, dict[str, ob
         assert denied[name]["rc"] != 0 or "stratum" not in str(denied[name]["out"]), denied[name]
     assert "stratum=" not in str(denied["ntpq"]["out"])
     assert results["exit"] == 0
+
+
+def test_ntpq_signed_readvar_where_authentication_is_required(
+    results: dict[str, dict[str, dict[str, object]]],
+) -> None:
+    auth = results["auth"]
+    for name in ("ntpq_md5", "ntpq_sha1", "ntpq_cmac"):
+        out, err = str(auth[name]["out"]), str(auth[name]["err"])
+        assert "stratum=1" in out and "refid=GPS" in out, auth[name]
+        assert "AUTH" not in err, "ntpq checked the MAC of the answer and found it good"
+    for name in ("ntpq", "ntpq_wrong"):
+        assert "stratum=" not in str(auth[name]["out"]), auth[name]

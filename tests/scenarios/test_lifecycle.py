@@ -61,7 +61,9 @@ def answered(port: int, count: int, wait: float = 0.3) -> int:
 def boot_ntp(directory: Path, ntp_port: int, ssh_port: int | None = None) -> Booted:
     ssh = f'[services.ssh]\nport = {ssh_port}\nbind = ["127.0.0.1"]\n' if ssh_port else ""
     directory.mkdir(exist_ok=True)
-    text = f'[services.ntp]\nport = {ntp_port}\nbind = ["127.0.0.1"]\nworkers = 2\n{ssh}'
+    # These tests count replies from one address: a burst that the rate limit lets through.
+    limit = "[services.ntp.ratelimit]\nburst = 1000\n"
+    text = f'[services.ntp]\nport = {ntp_port}\nbind = ["127.0.0.1"]\nworkers = 2\n{limit}{ssh}'
     booted = Booted(directory / "data", write_config(directory / "config.toml", text), PASSWORD)
     booted.wait_event("appliance.ready", seconds=30)
     return booted

@@ -24,7 +24,7 @@ def ntp(call: Call) -> Reply:
         if not fields:
             return Reply.failed("the NTP service is not running")
         lines = [f"{name:<14} {fields.get(name, 0)}" for name in COUNTER_NAMES]
-        return Reply("\n".join([*lines, _snapshot(fields)]))
+        return Reply("\n".join([*lines, *_client_table(fields), _snapshot(fields)]))
     if args[0] == "clients":
         return _clients(call)
     if args[0] == "keys":
@@ -43,11 +43,21 @@ def _snapshot(fields: dict[str, Any]) -> str:
     return f"{'snapshot':<14} fresh, {age} ms old"
 
 
+def _client_table(fields: dict[str, Any]) -> list[str]:
+    """How full the fast path's rate-limit table is, and its longest hash chain: a few
+    entries at most, unless someone found addresses that collide."""
+    table = fields.get("client_table")
+    if not isinstance(table, dict):
+        return []
+    return [f"{'client table':<14} {table.get('clients', 0)} of {table.get('capacity', 0)} "
+            f"clients, longest chain {table.get('longest_chain', 0)}"]  # fmt: skip
+
+
 def _clients(call: Call) -> Reply:
     clients = call.controls.status().get("ntp", {}).get("clients", [])
     if not isinstance(clients, list) or not clients:
         return Reply("no clients seen")
-    lines = [f"{'client':<40} {'requests':>9}  last request (UTC)"]
+    lines = [f"{'client':<40} {'requests':>9}  last request (host clock, UTC)"]
     for address, requests, last_ns in clients:
         moment = datetime.datetime.fromtimestamp(last_ns / 1e9, datetime.UTC)
         lines.append(f"{address:<40} {requests:>9}  {moment:%Y-%m-%d %H:%M:%S}")

@@ -32,14 +32,24 @@ class NtpRule(Section):
     require_auth: bool = Field(
         False, description="Requests without a valid MAC from a trusted key get no time."
     )
-    query: bool = Field(False, description="Answer mode 6 read-only queries (ntpq -c rv).")
-    kod: bool = Field(True, description="Over the rate limit, send a KoD RATE instead of nothing.")
+    query: bool = Field(
+        False,
+        description="Answer mode 6 read-only queries (ntpq -c rv); the answer is ~24x the "
+        "query: monitoring networks only, with require_auth where possible.",
+    )
+    kod: bool = Field(
+        True, description="Over the rate limit, a KoD RATE (one per interval) instead of nothing."
+    )
     ratelimit: bool = Field(True, description="Apply the per-client rate limit.")
 
 
 class NtpRateLimit(Section):
     interval: float = Field(
-        1.0, ge=0.001, le=3600, description="Average seconds between answered requests per client."
+        1.0,
+        ge=0.001,
+        le=3600,
+        description="Average seconds between answered requests per client; also the least "
+        "time between two kisses (KoD, crypto-NAK) to one client.",
     )
     burst: int = Field(16, ge=1, le=10_000, description="Requests a client may send at once.")
     leak: int = Field(

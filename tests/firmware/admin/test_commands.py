@@ -127,6 +127,16 @@ def test_ntp_stats_say_when_the_workers_serve_a_stale_snapshot(bench: Bench) -> 
     assert lines[-1].startswith("snapshot       STALE, 3100 ms old")
 
 
+def test_ntp_stats_show_the_client_table_when_the_fast_path_has_one(bench: Bench) -> None:
+    bench.status["ntp"] = {"served": 9, "snapshot_age_ms": 12, "snapshot_stale": False,
+                           "client_table": {"clients": 3, "capacity": 200_000,
+                                            "longest_chain": 2}}  # fmt: skip
+    lines = bench.run("ntp stats").splitlines()
+    assert lines[-2] == "client table   3 of 200000 clients, longest chain 2"
+    bench.status["ntp"] = {"served": 9, "snapshot_age_ms": 12, "snapshot_stale": False}
+    assert not any(line.startswith("client table") for line in bench.run("ntp stats").splitlines())
+
+
 def test_status_shows_the_simulated_worlds_truth_apart_from_the_services(bench: Bench) -> None:
     bench.status["sim"] = {
         "true_error_ns": -42, "true_utc_ns": NOW, "offset_ns": 2_500_000, "frequency_ppm": 5.0,

@@ -20,7 +20,7 @@ from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from services.ntp import fast
-from services.ntp.control import system_variables
+from services.ntp.control import signed_length, system_variables
 from services.ntp.engine import Engine, finish
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import parse_keys
@@ -52,14 +52,14 @@ REFERENCE_AGO_NS = SECOND
 class Setup:
     """What a request meets: the [services.ntp] config, how old the snapshot is, the
     sync state, a leap ("none", "near": starts in 10 ms, "held": the inserted second is
-    being served, "past": 10 s ago), (source, count) plain requests sent before it, and
+    being served, "past": 10 s ago), (source, count, request) requests sent before it, and
     the policy's decision for an address no rule names, where it is not the usual one."""
 
     ntp: dict[str, Any] = field(default_factory=dict)
     age_ns: int = 0
     sync: SyncState = LOCKED
     leap: str = "none"
-    before: tuple[tuple[str, int], ...] = ()
+    before: tuple[tuple[str, int, bytes], ...] = ()
     fallback: Decision | None = None
 
     def but(self, **changes: Any) -> Setup:
@@ -86,9 +86,11 @@ class Kiss:
 
 @dataclass(frozen=True)
 class Control:
-    """A mode 6 READVAR answer with this leap and the appliance's variables."""
+    """A mode 6 READVAR answer with this leap and the appliance's variables, signed with
+    `key` if given."""
 
     leap: int = 0
+    key: int | None = None
 
 
 DROPPED = None
@@ -140,7 +142,7 @@ def engine_answer(engine: Engine, data: bytes, source: str, host_ns: int) -> lis
     """What the worker's Python path sends for a request received at `host_ns`."""
     clock = engine.policy.clock
     assert clock is not None
-    reply = engine.handle(data, source, clock.served(host_ns))
+    reply = engine.handle(data, source, clock.served(host_ns), host_ns)
     return [] if reply is None else finish(reply, clock.served(time.time_ns()))
 
 
@@ -229,9 +231,7 @@ def check_time(
     if outcome.key is None:
         assert len(reply) == 48
         return
-    key = KEYS[outcome.key]
-    assert reply[48:52] == struct.pack("!I", outcome.key)
-    assert reply[52:] == key.mac(reply[:48])
+    assert reply[48:] == signed_by(outcome.key, reply[:48])
 
 
 def check_kiss(outcome: Kiss, reply: bytes, request: bytes) -> None:
@@ -250,6 +250,16 @@ def check_control(outcome: Control, reply: bytes, request: bytes) -> None:
     assert (first, opcode, sequence, association, offset) == (request[0], 0x82, 7, 0, 0)
     assert status >> 14 == outcome.leap
     assert reply[12 : 12 + count] == system_variables(VARIABLES).encode()
+    if outcome.key is None:
+        assert len(reply) == 12 + count + (-count % 4)
+    else:
+        end = signed_length(count)
+        assert reply[end:] == signed_by(outcome.key, reply[:end])
+
+
+def signed_by(key_id: int, data: bytes) -> bytes:
+    """The key id and MAC that sign `data` with key `key_id`."""
+    return struct.pack("!I", key_id) + KEYS[key_id].mac(data)
 
 
 def check(row: Row, replies: list[bytes], policy: Policy, span: tuple[int, int]) -> None:

@@ -1,5 +1,6 @@
 """The engine's decisions, with `now` passed in: replies, authentication, rules, limits."""
 
+import itertools
 import random
 import struct
 from pathlib import Path
@@ -16,7 +17,7 @@ from firmware.timing.sync_state import Leap, State, SyncState, make_state
 from services.ntp.control import milliseconds
 from services.ntp.engine import Engine, finish
 from services.ntp.keyring import KeyRing
-from services.ntp.packet import ntp_to_ns
+from services.ntp.packet import SECOND, ntp_to_ns
 from services.ntp.policy import STALE_NS, compile_config, served_clock, with_snapshot
 from tests.services.ntp.captures import (
     CHRONY_AES,
@@ -29,6 +30,7 @@ from tests.services.ntp.captures import (
 from tests.services.ntp.ntp_codec import decode_packet
 
 NOW = 1_800_000_000 * 10**9
+HOST = 1_799_999_000 * 10**9  # the host clock, which the rate limit counts with
 LOCKED = make_state(State.LOCKED, 250, Leap.NONE, Leap.NONE, 0.0, 0.0, NOW, 9)
 
 
@@ -52,9 +54,11 @@ def update(made: Engine, state: SyncState, age_ns: int) -> None:
     made.update(with_snapshot(made.policy, state, NOW - 10**9, -age_ns, clock), 0)
 
 
-def ask(made: Engine, data: bytes, address: str = "192.0.2.1") -> list[bytes]:
-    reply = made.handle(data, address, NOW)
-    return [] if reply is None else finish(reply, NOW + 20_000)
+def ask(
+    made: Engine, data: bytes, address: str = "192.0.2.1", served: int = NOW, host: int = HOST
+) -> list[bytes]:
+    reply = made.handle(data, address, served, host)
+    return [] if reply is None else finish(reply, served + 20_000)
 
 
 def test_mode_3_gets_a_mode_4_reply(tmp_path: Path) -> None:
@@ -165,15 +169,21 @@ def test_service_allow_list_comes_before_rules(tmp_path: Path) -> None:
     assert ask(made, CHRONY_PLAIN, "10.1.2.3")
 
 
-def test_flood_gets_kod_rate_and_a_trickle_while_others_are_served(tmp_path: Path) -> None:
+def test_flood_gets_one_kod_per_interval_and_a_trickle_while_others_are_served(
+    tmp_path: Path,
+) -> None:
     made = engine(tmp_path, {"ratelimit": {"interval": 1.0, "burst": 4, "leak": 2}})
-    answers = [ask(made, CHRONY_PLAIN, "198.51.100.9") for _ in range(400)]
+    spacing = 6_250_000  # 400 requests in 2.5 s
+    answers = [ask(made, CHRONY_PLAIN, "198.51.100.9", host=HOST + n * spacing) for n in range(400)]
     kinds = [decode_packet(a[0]).refid if a else None for a in answers]
     assert kinds[:4] == [b"GPS\0"] * 4
-    kods = kinds.count(b"RATE")
+    kods = [n for n, kind in enumerate(kinds) if kind == b"RATE"]
+    assert len(kods) == 3, "one kiss per second of the flood, at its start and each second on"
+    assert kods[0] == 4 and all(b - a >= SECOND // spacing for a, b in itertools.pairwise(kods))
     leaked = kinds[4:].count(b"GPS\0")
-    assert 250 < kods < 340 and 60 < leaked < 140  # one in four still answered
+    assert 60 < leaked < 140  # one in four still answered
     assert all(len(a[0]) == 48 for a in answers if a)
+    assert made.counters["kod_sent"] == 3 and made.counters["rate_limited"] == 396 - leaked
     assert decode_packet(ask(made, CHRONY_PLAIN, "198.51.100.10")[0]).refid == b"GPS\0"
 
 
@@ -190,6 +200,36 @@ def test_no_kod_means_silence_and_exempt_networks_are_not_limited(tmp_path: Path
         False,
     ]
     assert all(ask(made, CHRONY_PLAIN, "203.0.113.1") for _ in range(50))
+
+
+def test_served_time_stepping_back_leaves_an_in_limit_client_answered(tmp_path: Path) -> None:
+    """A servo step or a leap moves served time back an hour; the limit counts host time."""
+    made = engine(tmp_path, {"ratelimit": {"burst": 3, "leak": 0}})
+    assert ask(made, CHRONY_PLAIN, served=NOW, host=HOST)
+    assert ask(made, CHRONY_PLAIN, served=NOW + SECOND, host=HOST + SECOND)
+    (data,) = ask(made, CHRONY_PLAIN, served=NOW - 3600 * SECOND, host=HOST + 2 * SECOND)
+    assert decode_packet(data).refid == b"GPS\0"
+    assert made.counters["rate_limited"] == 0
+
+
+def test_host_time_stepping_back_neither_limits_nor_refills(tmp_path: Path) -> None:
+    made = engine(tmp_path, {"ratelimit": {"burst": 2, "leak": 0}})
+    back = HOST - 3600 * SECOND
+    answers = [ask(made, CHRONY_PLAIN, host=host) for host in (HOST, back, back, back + SECOND)]
+    refids = [decode_packet(a[0]).refid if a else None for a in answers]
+    assert refids == [b"GPS\0", b"GPS\0", b"RATE", b"GPS\0"]
+
+
+def test_bad_mac_flood_gets_one_crypto_nak_per_interval(tmp_path: Path) -> None:
+    """A spoofed bad-MAC flood is not reflected: crypto-NAKs share the client's kiss budget
+    with KoD RATE, one per rate-limit interval."""
+    made = engine(tmp_path, {"ratelimit": {"burst": 10_000, "interval": 1.0}})
+    forged = CHRONY_AES[:-1] + bytes([CHRONY_AES[-1] ^ 1])
+    hosts = [HOST + n * 10_000_000 for n in range(250)]  # 2.5 s
+    naks = [n for n, host in enumerate(hosts) if ask(made, forged, host=host)]
+    assert naks == [0, 100, 200]
+    assert made.counters["bad_mac"] == 250
+    assert ask(made, CHRONY_AES, host=hosts[-1]), "the client itself is still served"
 
 
 def readvar(sequence: int = 1) -> bytes:
@@ -253,7 +293,7 @@ def check_no_amplification(data: bytes) -> None:
 
         ENGINE_CACHE["e"] = engine(Path(tempfile.mkdtemp()), {"ratelimit": {"burst": 10_000}})
     made = ENGINE_CACHE["e"]
-    reply = made.handle(data, "192.0.2.77", NOW)
+    reply = made.handle(data, "192.0.2.77", NOW, HOST)
     if reply is None:
         return
     for packet in finish(reply, NOW):

@@ -24,6 +24,7 @@ import pytest
 
 from firmware.base.access import Decision
 from services.ntp import fast
+from services.ntp.control import signed_length
 from services.ntp.packet import SECOND, ns_to_ntp
 from services.ntp.policy import STALE_NS, Policy
 from tests.services.ntp.executors import (
@@ -74,11 +75,19 @@ def readvar(version: int = 2) -> bytes:
     return struct.pack("!BBHHHHH", (version << 3) | 6, 2, 7, 0, 0, 0, 0)
 
 
+def signed_readvar(key_id: int, as_key: int | None = None) -> bytes:
+    """A readvar signed as ntpq signs it: padded to 8 octets, then key id and MAC."""
+    data = readvar() + bytes(signed_length(0) - 12)
+    return data + struct.pack("!I", key_id) + KEYS[as_key or key_id].mac(data)
+
+
 FRESH = Setup()
 LIMITED = Setup({"ratelimit": {"interval": 60.0, "burst": 3, "leak": 0}})
 NO_KOD = LIMITED.but(ntp={**LIMITED.ntp, "rules": [{"network": "127.0.0.0/8", "kod": False}]})
 SMALL = Setup({"ratelimit": {"interval": 60.0, "burst": 1, "leak": 0, "clients": 16}})
 QUERY = Setup({"rules": [{"network": "127.0.0.0/8", "query": True}]})
+QUERY_LIMITED = LIMITED.but(ntp={**LIMITED.ntp, **QUERY.ntp})
+QUERY_AUTH = Setup({"rules": [{"network": "127.0.0.0/8", "query": True, "require_auth": True}]})
 STALE = Setup(age_ns=STALE_NS + SECOND)
 AUTH = Setup({"rules": [{"network": "127.0.0.0/8", "require_auth": True},
                         {"network": "::1/128", "require_auth": True}]})  # fmt: skip
@@ -104,13 +113,13 @@ UNLIMITED_FALLBACK = LIMITED.but(fallback=NOT_LIMITED)
 QUERY_FALLBACK = FRESH.but(fallback=QUERY_RULE)
 LEAP_NEAR = FRESH.but(sync=INSERTING, leap="near")
 LEAP_HELD = FRESH.but(sync=INSERTING, leap="held")
-OLDER = (("127.0.0.30", 1),)
+OLDER = (("127.0.0.30", 1, plain()),)
 """A client heard from before the row's own source."""
 
 
-def others(count: int, first: int = 3) -> tuple[tuple[str, int], ...]:
+def others(count: int, first: int = 3) -> tuple[tuple[str, int, bytes], ...]:
     """`count` other clients, one request each, from 127.0.0.`first` on."""
-    return tuple((f"127.0.0.{first + n}", 1) for n in range(count))
+    return tuple((f"127.0.0.{first + n}", 1, plain()) for n in range(count))
 
 
 def row(name: str, request: bytes, setup: Setup, outcome: Outcome, source: str = "127.0.0.2",
@@ -129,9 +138,20 @@ CRYP = Kiss(b"CRYP")
 V6 = "::1"
 
 
-def mine(count: int) -> tuple[tuple[str, int], ...]:
-    """`count` requests before, from the row's own source."""
-    return (("127.0.0.2", count),)
+def mine(count: int, request: bytes | None = None) -> tuple[tuple[str, int, bytes], ...]:
+    """`count` requests before (plain ones unless said), from the row's own source."""
+    return (("127.0.0.2", count, request or plain()),)
+
+
+BAD_MAC = tampered(signed(2))
+KISSED = LIMITED.but(before=mine(4))
+"""Over the limit once already: the kiss of this interval is spent."""
+NAKED = FRESH.but(before=mine(1, BAD_MAC))
+NAK_FLOOD = FRESH.but(before=mine(9, BAD_MAC))
+NAKED_LIMITED = LIMITED.but(before=mine(1, BAD_MAC) + mine(2))
+OTHER_NAKED = FRESH.but(before=(("127.0.0.3", 1, BAD_MAC),))
+QUERY_OVER = QUERY_LIMITED.but(before=mine(3))
+MODE6 = {"back": 1, "mode6": 1}
 
 
 # fmt: off
@@ -146,7 +166,18 @@ ROWS = [
     row("mode 6 without query", readvar(), FRESH, DROPPED, back=True, mode6=1),
     row("mode 6 readvar with query", readvar(), QUERY, Control(), back=True, mode6=1),
     row("mode 6 48 bytes", plain(mode=6), QUERY, DROPPED, back=True, mode6=1),
-    row("mode 7", plain(mode=7), FRESH, DROPPED, back=True, mode7=1),
+    row("mode 6 within limit", readvar(), QUERY_LIMITED.but(before=mine(2)), Control(), **MODE6),
+    row("mode 6 over limit", readvar(), QUERY_OVER, DROPPED, rate_limited=1, **MODE6),
+    row("mode 6 spends a token", plain(), QUERY_LIMITED.but(before=mine(3, readvar())), RATE,
+        **KOD),
+    row("mode 6 auth, no MAC", readvar(), QUERY_AUTH, DROPPED, denied=1, **MODE6),
+    row("mode 6 auth, bad MAC", signed_readvar(2, as_key=1), QUERY_AUTH, DROPPED, bad_mac=1,
+        **MODE6),
+    row("mode 6 auth, MAC", signed_readvar(2), QUERY_AUTH, Control(key=2), authenticated=1,
+        **MODE6),
+    row("mode 6 unknown key", signed_readvar(99, as_key=1), QUERY, DROPPED, bad_mac=1, **MODE6),
+    row("mode 6 signed anyway", signed_readvar(1), QUERY, Control(key=1), authenticated=1,
+        **MODE6),
     # every version, mode 3
     row("v0", plain(version=0), FRESH, DROPPED, back=True, malformed=1),
     row("v1 mode 3", plain(version=1), FRESH, Time(version=1), **SERVED),
@@ -213,13 +244,21 @@ ROWS = [
     row("fresh client", plain(), LIMITED, Time(), **SERVED),
     row("within burst", plain(), LIMITED.but(before=mine(2)), Time(), **SERVED),
     row("over limit, kod", plain(), LIMITED.but(before=mine(3)), RATE, **KOD),
-    row("far over limit", plain(), LIMITED.but(before=mine(9)), RATE, **KOD),
+    row("far over limit", plain(), LIMITED.but(before=mine(9)), DROPPED, rate_limited=1),
+    # the kiss budget: one kiss (RATE or CRYP) per client per interval
+    row("second over limit: no kiss", plain(), KISSED, DROPPED, rate_limited=1),
+    row("over limit, no kod: no kiss", plain(), NO_KOD.but(before=mine(4)), DROPPED,
+        rate_limited=1),
+    row("second bad MAC: no NAK", BAD_MAC, NAKED, DROPPED, bad_mac=1),
+    row("bad MAC flood: one NAK", BAD_MAC, NAK_FLOOD, DROPPED, bad_mac=1),
+    row("over limit after a NAK", plain(), NAKED_LIMITED, DROPPED, rate_limited=1),
+    row("another client's NAK", BAD_MAC, OTHER_NAKED, CRYP, bad_mac=1),
     row("over limit, no kod", plain(), NO_KOD.but(before=mine(3)), DROPPED, rate_limited=1),
     row("over limit, signed", signed(2), LIMITED.but(before=mine(3)), RATE, **KOD),
     row("over limit, bad MAC", tampered(signed(2)), LIMITED.but(before=mine(3)), RATE, **KOD),
     row("ratelimit off", plain(), UNLIMITED.but(before=mine(9)), Time(), **SERVED),
     row("others' requests", plain(), LIMITED.but(before=others(5)), Time(), **SERVED),
-    row("over limit, IPv6", plain(), LIMITED.but(before=((V6, 3),)), RATE, V6, **KOD),
+    row("over limit, IPv6", plain(), LIMITED.but(before=((V6, 3, plain()),)), RATE, V6, **KOD),
     row("one bucket: NTPv1", plain(1, 0), LIMITED.but(before=mine(3)), Kiss(b"RATE", 1),
         back=True, **KOD),
     # the client table at its capacity (16), burst 1: the oldest is forgotten
@@ -280,9 +319,9 @@ def test_row(
 ) -> None:
     policy = make_policy(row.setup, tmp_path)
     executor = run(policy)
-    for source, count in row.setup.before:
+    for source, count, before in row.setup.before:
         for _ in range(count):
-            executor.ask(plain(), source)
+            executor.ask(before, source)
     counters, handed_back = executor.counters(), executor.handed_back
     clock = policy.clock
     assert clock is not None

@@ -9,7 +9,7 @@ import random
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def test_plain_request_is_answered_as_the_engine_would(
     before = time.time_ns()
     (reply,), rest = bench.ask(CHRONY_PLAIN)
     assert rest == []
-    expected = bench.engine.handle(CHRONY_PLAIN, "127.0.0.1", before)
+    expected = bench.engine.handle(CHRONY_PLAIN, "127.0.0.1", before, before)
     assert expected is not None and expected.header is not None
     assert reply[:32] == bytes(expected.header[:32])  # all but receive and transmit
     decoded = decode_packet(reply)
@@ -221,19 +221,19 @@ def test_service_allow_list_comes_first(tmp_path: Path) -> None:
     assert made.ask(request(), "127.0.0.5")[0]
 
 
-def test_flood_gets_kod_rate_then_silence_without_kod(tmp_path: Path) -> None:
+def test_flood_gets_one_kod_rate_then_silence(tmp_path: Path) -> None:
     made = make_bench(tmp_path, {
-        "ratelimit": {"burst": 3, "leak": 0},
+        "ratelimit": {"burst": 3, "leak": 0, "interval": 60},
         "rules": [{"network": "127.0.0.7/32", "kod": False},
                   {"network": "127.0.0.8/32", "ratelimit": False}],
     })  # fmt: skip
-    answers = [made.ask(request(), "127.0.0.1")[0] for _ in range(5)]
-    assert [a[0][12:16] for a in answers] == [b"GPS\0"] * 3 + [b"RATE"] * 2
-    assert all(len(a[0]) == 48 and a[0][32:48] == bytes(16) for a in answers[3:])
+    answers = [made.ask(request(), "127.0.0.1")[0] for _ in range(6)]
+    assert [a[0][12:16] if a else None for a in answers] == [b"GPS\0"] * 3 + [b"RATE", None, None]
+    assert len(answers[3][0]) == 48 and answers[3][0][32:48] == bytes(16)
     assert [bool(made.ask(request(), "127.0.0.7")[0]) for _ in range(5)] == [True] * 3 + [False] * 2
     assert all(made.ask(request(), "127.0.0.8")[0] for _ in range(10))
     counters = made.path.counters()
-    assert (counters["rate_limited"], counters["kod_sent"]) == (4, 2)
+    assert (counters["rate_limited"], counters["kod_sent"]) == (5, 1)
 
 
 def test_python_and_c_share_one_bucket_and_one_client_list(tmp_path: Path) -> None:
@@ -296,7 +296,9 @@ def test_a_new_policy_swaps_keys_and_a_bad_one_changes_nothing(bench: Bench) -> 
         with pytest.raises((ValueError, TypeError)):
             bench.path.set_policy(broken)
         assert bench.ask(signed(2))[0][0][12:16] == b"GPS\0", "all of it or none of it"
-        assert bench.ask(signed(1))[0][0][12:16] == b"CRYP"
+        bad_macs = bench.path.counters()["bad_mac"]
+        bench.ask(signed(1))  # no reply: this interval's crypto-NAK went above
+        assert bench.path.counters()["bad_mac"] == bad_macs + 1, "key 1 still gone"
     bench.path.set_policy(packed)
     assert bench.ask(signed(2)) == ([], [])
     assert bench.path.counters()["denied"] == 1
@@ -345,7 +347,8 @@ def test_mode_3_answers_match_the_engine(
         assert replies == [] and len(rest) == 1
         return
     (reply,) = replies
-    expected = bench.engine.handle(data, "127.0.0.2", time.time_ns())
+    now = time.time_ns()
+    expected = bench.engine.handle(data, "127.0.0.2", now, now)
     assert expected is not None and expected.header is not None
     assert reply[:32] == bytes(expected.header[:32])
     if key_id:
@@ -357,22 +360,127 @@ def test_mode_3_answers_match_the_engine(
     steps=st.lists(
         st.tuples(
             st.sampled_from(["127.0.0.1", "127.0.0.2", "::1", "2001:db8::1", "192.0.2.9"]),
-            st.integers(0, 3 * SECOND),
+            st.integers(-2 * SECOND, 3 * SECOND),
+            st.booleans(),
             st.booleans(),
         ),
         max_size=60,
     )
 )
-def test_client_table_matches_the_python_one(
-    tmp_path: Path, steps: list[tuple[str, int, bool]]
-) -> None:
-    """Same buckets, same verdicts, same eviction (three clients kept), same recent list."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as unused:
-        policy = Policy(RuleSet((), ()), Limits(1.0, 2, 0, 3), False)
-        path = fast.open_fast_path(policy, [unused])
+def test_client_table_matches_the_python_one(steps: list[tuple[str, int, bool, bool]]) -> None:
+    """Same buckets, same verdicts, same kisses, same eviction (three clients kept), same
+    recent list, with host time that also steps back."""
+    path = table_path(3)
     table = ClientTable(1.0, 2, 0, 3, random.Random(1))
     now = 1_800_000_000 * SECOND
-    for address, delta, limited in steps:
+    for address, delta, limited, kiss in steps:
         now += delta
         assert path.admit(address, now, limited) == table.admit(address, now, limited)
+        if kiss:
+            assert path.kiss(address) == table.kiss(address)
     assert path.recent(5) == table.recent(5)
+    assert not path.kiss("198.51.100.1") and not table.kiss("198.51.100.1"), "never seen"
+
+
+# SipHash-2-4 with key 00..0f over the message 00 01 .. (n-1): vectors.h of the reference
+# implementation (github.com/veorq/SipHash), the 8 output bytes in the order it lists them.
+SIPHASH_VECTORS = [
+    "310e0edd47db6f72", "fd67dc93c539f874", "5a4fa9d909806c0d", "2d7efbd796666785",
+    "b7877127e09427cf", "8da699cd64557618", "cee3fe586e46c9cb", "37d1018bf50002ab",
+    "6224939a79f5f593", "b0e4a90bdf82009e", "f3b9dd94c5bb5d7a", "a7ad6b22462fb3f4",
+    "fbe50e86bc8f1e75", "903d84c02756ea14", "eef27a8e90ca23f7", "e545be4961ca29a1",
+    "db9bc2577fcc2a3f",
+]  # fmt: skip
+
+
+def test_the_client_table_hash_is_siphash_2_4() -> None:
+    from services.ntp._fastpath import siphash
+
+    key = bytes(range(16))
+    for length, expected in enumerate(SIPHASH_VECTORS):
+        assert siphash(key, bytes(range(length))).to_bytes(8, "little").hex() == expected
+    with pytest.raises(ValueError, match="16 bytes"):
+        siphash(bytes(8), b"")
+
+
+def table_path(clients: int) -> fast.FastPath:
+    """A fast path used for its client table only: 1 s per request, bursts of 2, no leak."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as unused:
+        return fast.open_fast_path(
+            Policy(RuleSet((), ()), Limits(1.0, 2, 0, clients), False), [unused]
+        )
+
+
+NETWORKS: dict[str, Callable[[int], str]] = {
+    "one IPv4 /16": lambda n: f"10.1.{n >> 8}.{n & 255}",
+    "one IPv6 /64, low bits": lambda n: f"2001:db8:0:1::{n:x}",
+    "one IPv6 /64, high bits": lambda n: f"2001:db8:0:1:{n:x}::",
+}
+
+
+@pytest.mark.parametrize("network", list(NETWORKS))
+def test_a_whole_network_spreads_over_the_client_table(network: str) -> None:
+    """Every address of one network in a table sized for them: the chains stay short, so a
+    lookup costs the same as with clients from everywhere."""
+    address = NETWORKS[network]
+    path = table_path(65536)
+    now = 1_800_000_000 * SECOND
+    for n in range(65536):
+        path.admit(address(n), now, True)
+    stats = path.table_stats()
+    assert (stats["clients"], stats["capacity"], stats["buckets"]) == (65536, 65536, 131072)
+    assert stats["longest_chain"] <= 12, stats  # about 8 for a random hash at this load
+
+
+def test_served_time_stepping_back_leaves_an_in_limit_client_answered(tmp_path: Path) -> None:
+    """The servo steps served time back an hour: the rate limit, on host time, sees nothing."""
+    made = make_bench(tmp_path, {"ratelimit": {"burst": 3, "leak": 0}})
+    assert [made.ask(request())[0][0][12:16] for _ in range(2)] == [b"GPS\0"] * 2
+    now = time.time_ns()
+    stepped = Servo(now, now - 3600 * SECOND, 0.0, 0.0, True)
+    made.use_in_c(replace(made.policy, clock=served_clock(stepped, LeapSchedule(), True, now)))
+    (reply,), _ = made.ask(request())
+    decoded = decode_packet(reply)
+    assert decoded.refid == b"GPS\0", "answered, not kissed"
+    assert abs(decoded.receive - ns_to_ntp(now - 3600 * SECOND)) < 2**32, "served an hour back"
+    assert made.path.counters()["rate_limited"] == 0
+
+
+@pytest.mark.parametrize("limited", [True, False])
+def test_host_time_stepping_back_refills_nothing_and_costs_nothing(limited: bool) -> None:
+    """Both tables: a host clock stepped back an hour neither puts a client over the limit
+    nor hands it a fresh burst."""
+    hour = 3600 * SECOND
+    now = 1_800_000_000 * SECOND
+    table = ClientTable(1.0, 2, 0, 10, random.Random(1))
+    path = table_path(10)
+    for clients in (table, path):
+        verdicts = [clients.admit("192.0.2.1", when, limited) for when in (now, now - hour)]
+        verdicts.append(clients.admit("192.0.2.1", now - hour, limited))
+        verdicts.append(clients.admit("192.0.2.1", now - hour + SECOND, limited))
+        assert verdicts == ([1, 1, 0, 1] if limited else [1, 1, 1, 1])
+
+
+def test_datagram_longer_than_the_buffer_is_dropped_not_handed_on(bench: Bench) -> None:
+    """Its first 2048 bytes, all that is read, are a request Python would answer."""
+    head = request() + struct.pack("!HH", 0x0104, 2000) + bytes(1996)
+    assert bench.ask(head)[1], "the first 2048 bytes alone go to Python"
+    assert bench.ask(head + bytes(2048)) == ([], [])
+    assert bench.path.counters()["malformed"] == 1
+
+
+def udp_from_port_zero(payload: bytes, port: int) -> None:
+    """A datagram from 127.0.0.1 port 0, which no reply can be sent to (a raw socket)."""
+    header = struct.pack("!HHHH", 0, port, 8 + len(payload), 0)  # no checksum: allowed on IPv4
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP) as raw:
+        raw.sendto(header + payload, ("127.0.0.1", 0))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a raw socket needs root")
+@pytest.mark.parametrize("key_id", [0, 1])
+def test_served_counts_replies_sent_not_replies_meant(bench: Bench, key_id: int) -> None:
+    udp_from_port_zero(signed(key_id) if key_id else request(), bench.port)
+    assert bench.path.serve(1000) == []
+    counters = bench.path.counters()
+    assert (counters["served"], counters["authenticated"]) == (0, 1 if key_id else 0)
+    assert bench.ask(request())[0] and bench.path.counters()["served"] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,7 +75,8 @@ def publish(worker: Worker, age_ns: int, sync: SyncState = LOCKED) -> None:
 def ask(worker: Worker) -> bytes:
     """One plain request through the worker's own packet path."""
     if worker.fast is None:
-        reply = worker.engine.handle(CHRONY_PLAIN, "127.0.0.1", time.time_ns())
+        now = time.time_ns()
+        reply = worker.engine.handle(CHRONY_PLAIN, "127.0.0.1", now, now)
         assert reply is not None and reply.header is not None
         return bytes(reply.header)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
@@ -128,3 +130,74 @@ def test_snapshot_round_trip_carries_the_publication_time() -> None:
         assert struct.unpack_from("=Q", shared.memory, 0)[0] % 2 == 0
     finally:
         shared.close(remove=True)
+
+
+FLOOD = 20_000
+
+
+def test_a_single_source_flood_gets_at_most_2_percent_kod(worker: Worker) -> None:
+    """20,000 requests from one address through the worker's own packet path (default rate
+    limit: 1 s, bursts of 16, one in four leaked): a KoD RATE once a second at most, a
+    normal reply for the leaked ones, and silence for the rest."""
+    publish(worker, 0)
+    kinds: Counter[bytes] = Counter()
+    sent = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.bind(("127.0.0.1", 0))
+        client.setblocking(False)
+        target = worker.sockets[0].getsockname()
+        started = time.monotonic()
+        while sent < FLOOD and time.monotonic() < started + 60:
+            for _ in range(32):  # well inside the socket's buffer: the kernel drops none
+                client.sendto(CHRONY_PLAIN, target)
+            sent += 32
+            worker.serve_once(0)
+            while True:
+                try:
+                    kinds[decode_packet(client.recv(2048)).refid] += 1
+                except BlockingIOError:
+                    break
+    seconds = time.monotonic() - started
+    assert sent >= FLOOD
+    assert set(kinds) <= {b"GPS\0", b"RATE"}
+    assert kinds[b"RATE"] <= 0.02 * sent and kinds[b"RATE"] <= seconds + 1
+    assert 0.2 < kinds[b"GPS\0"] / sent < 0.3, kinds
+    counters = worker.engine.counters if worker.fast is None else worker.fast.counters()
+    assert counters["kod_sent"] == kinds[b"RATE"]
+
+
+def truncated_request() -> bytes:
+    """4096 bytes whose first 2048, all a worker reads, are a request it would answer: the
+    header and one 2000-byte extension field. Whole, its tail is no field and no MAC."""
+    header = bytearray(CHRONY_PLAIN[:48])
+    field = struct.pack("!HH", 0x0104, 2000) + bytes(1996)
+    return bytes(header) + field + bytes(2048)
+
+
+def test_a_datagram_longer_than_the_buffer_is_dropped_as_malformed(worker: Worker) -> None:
+    publish(worker, 0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(0.2)
+        client.sendto(truncated_request()[:2048], worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        assert len(client.recv(2048)) == 48, "its first 2048 bytes alone are answered"
+        client.sendto(truncated_request(), worker.sockets[0].getsockname())
+        worker.serve_once(1000)
+        with pytest.raises(TimeoutError):
+            client.recv(2048)
+    worker.housekeeping(time.time_ns())
+    assert worker.shared.counters(1)["malformed"] == 1
+
+
+def test_housekeeping_publishes_the_fast_paths_client_table(worker: Worker) -> None:
+    """What `ntp stats` shows as the client table: one client heard from, the configured
+    capacity, a chain of one; a worker without the fast path has no such table to show."""
+    publish(worker, 0)
+    ask(worker)
+    worker.housekeeping(time.time_ns())
+    table = worker.shared.client_table(1)
+    if worker.fast is None:
+        assert table is None
+    else:
+        assert table == {"clients": 1, "capacity": 100_000, "longest_chain": 1}
+    assert worker.shared.counters(1)["served"] == 1 and worker.shared.snapshot_age_ns(1) >= 0

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
-from firmware.admin.shell import Origin, Session, Shell
+from firmware.admin.shell import CONSOLE, Origin, Session, Shell
 from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
 from hal.clock import Clock
@@ -90,6 +90,9 @@ class LoginSession:
         self.user = line.strip()
         if not self.user:
             return "login: "
+        notice = self._console_lock_notice()
+        if notice:
+            return f"{notice}\nlogin: "
         self._enter("password", secret=True)
         return "Password: "
 
@@ -109,9 +112,20 @@ class LoginSession:
             if not locked:
                 self.guard.failed(self.user, self.source, now)
             self._enter("user", secret=False)
-            return "Login incorrect\n\nlogin: "
+            notice = self._console_lock_notice()
+            return f"Login incorrect\n{notice}\nlogin: " if notice else "Login incorrect\n\nlogin: "
         self.guard.succeeded(self.user, self.source)
         return self._logged_in()
+
+    def _console_lock_notice(self) -> str:
+        """On the serial console, the person at it learns that it is locked and for how long;
+        a network client is only told its login was incorrect."""
+        if self.origin.transport != CONSOLE.transport:
+            return ""
+        left = self.guard.seconds_left(self.user, self.source, self.clock.now_ns())
+        if not left:
+            return ""
+        return f"The console is locked for {left} s more after too many failed logins."
 
     def _logged_in(self) -> str:
         account = self.users.load()[self.user]

@@ -17,6 +17,15 @@ from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
 from hal.clock import Clock
 
+PROMPTS = {
+    "user": "login: ",
+    "password": "Password: ",
+    "old": "Current password: ",
+    "new": "New password: ",
+    "confirm": "Retype new password: ",
+}
+"""What each state asks; the command line's prompt names the user and the appliance."""
+
 
 class LoginSession:
     def __init__(
@@ -79,9 +88,14 @@ class LoginSession:
 
     def _enter(self, state: str, secret: bool) -> None:
         self.state = state
-        completer = self.interpreter.complete if state == "shell" else None
-        history = self.editor.history if state == "shell" else []
-        self.editor = LineEditor(secret=secret, completer=completer, history=history)
+        shell = state == "shell"
+        self.editor = LineEditor(
+            secret=secret,
+            completer=self.interpreter.complete if shell else None,
+            describer=self.interpreter.describe if shell else None,
+            prompt=PROMPTS.get(state, f"{self.user}@{self.interpreter.hostname}> "),
+            history=self.editor.history if shell else [],
+        )
 
     def _fields(self) -> dict[str, str]:
         return {"user": self.user, "source": self.source}

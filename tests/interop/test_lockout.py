@@ -48,6 +48,8 @@ def test_six_bad_ssh_passwords_leave_the_console_open(box: Box) -> None:
         console.login(PASSWORD)
         console.port.write(b"whoami\r")
         assert b"admin (admin)" in console.expect(b"> ")
+        console.port.write(b"stat\x03")  # Ctrl-C: a fresh prompt on the console too
+        console.expect(b"stat^C\r\nadmin@")
     finally:
         console.port.close()
 

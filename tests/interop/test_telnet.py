@@ -50,6 +50,8 @@ async def test_telnet_closed_by_default_then_working_when_enabled(tmp_path: Path
         writer.write(b"status\r")
         answer = await expect(reader, b"> ")
         assert b"state       " in answer and b"telnet" in answer
+        writer.write(b"sta\x03")  # Ctrl-C: the line is dropped, a fresh prompt comes
+        assert b"sta^C\r\nadmin@" in await expect(reader, b"> ")
         writer.write(b"exit\r")
         await expect(reader, b"login: ")
         writer.close()

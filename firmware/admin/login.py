@@ -75,6 +75,11 @@ class LoginSession:
             out += await self._line(line)
         return bytes(out)
 
+    def interrupt(self) -> bytes:
+        """Ctrl-C sent out of band (telnet's Interrupt Process): as if typed."""
+        echo, _ = self.editor.feed(b"\x03")
+        return echo
+
     async def _line(self, line: str) -> bytes:
         handlers: dict[str, Callable[[str], Awaitable[str]]] = {
             "user": self._user,

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 
+from firmware.admin.shell import CONSOLE as CONSOLE_ORIGIN
 from firmware.base.config.schema import Admin
 from firmware.base.events import EventBus, Severity
 
 SECOND = 1_000_000_000
-CONSOLE = "console"
-"""The source name of the serial console (shell.CONSOLE.source)."""
+CONSOLE = CONSOLE_ORIGIN.source
+"""What the serial console's logins count against, whoever tries."""
 CAPACITY = 10_000
 """Sources and accounts with failures in progress kept at most: a scan of many addresses
 evicts the least recently failed, never a locked one."""

@@ -44,7 +44,7 @@ from hal.network import local_addresses
 from hal.oscillator import PRESETS
 from hal.panel import Key
 from services.ntp.keyring import KeyRing
-from services.ntp.keys import TYPE_NAMES
+from services.ntp.keys import key_type
 from services.ntp.service import NtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
@@ -192,7 +192,8 @@ def _telnet(config: Config, context: Context) -> Service:
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
     panel = config.panel
     path = context.data_dir / "keypad.json"
-    return KeypadLock(path, context.events, panel.pin_attempts, panel.lockout_seconds)
+    audit = AuditLog(context.data_dir / "audit.log")
+    return KeypadLock(path, context.events, panel.pin_attempts, panel.lockout_seconds, audit)
 
 
 def _panel(config: Config, context: Context) -> Service:
@@ -305,11 +306,6 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
     section = config.services.ntp
     keys_path = Path(section.keys_file) if section.keys_file else context.identity.ntp_keys
 
-    def add_key(key_id: int, kind: str, secret: str) -> None:
-        if kind not in TYPE_NAMES:
-            raise ValueError("type must be MD5, SHA1 or AES128CMAC")
-        KeyRing(keys_path, []).add(key_id, TYPE_NAMES[kind], secret)
-
     def gps_inject(scenario: str) -> None:
         receiver = _sim_receiver(appliance)
         if receiver is None:
@@ -337,7 +333,7 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
         keypad=_keypad_lock(config, context),
         ntp_keys=NtpKeyControls(
             lambda: KeyRing(keys_path, []).listing(),
-            add_key,
+            lambda key_id, kind, secret: KeyRing(keys_path, []).add(key_id, key_type(kind), secret),
             lambda key_id: KeyRing(keys_path, []).remove(key_id),
         ),
         events=EventLog(context.data_dir / "events.log", events.max_bytes, events.keep),

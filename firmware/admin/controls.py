@@ -18,8 +18,8 @@ from firmware.panel.lock import KeypadLock
 @dataclass
 class NtpKeyControls:
     listing: Callable[[], list[tuple[int, str]]]
-    add: Callable[[int, str, str], None]
-    """(key id, type, key text as in the keys file)"""
+    add: Callable[[int, str, str], str]
+    """(key id, type, key text as in the keys file) -> a warning about the key, or "" """
     remove: Callable[[int], None]
 
 

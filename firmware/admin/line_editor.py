@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,24 +14,34 @@ KEYS = {0x01: "home", 0x03: "cancel", 0x05: "end", 0x08: "erase", 0x7F: "erase",
 KEYS |= {0x15: "kill"}
 
 Completer = Callable[[str], list[str]]
+"""The line up to the cursor -> each way it may be completed (whole lines)."""
+Describer = Callable[[str], list[str]]
+"""The line up to the cursor -> what `?` lists: what may come here, a line each."""
 
 
 @dataclass
 class LineEditor:
     """Feed bytes; get back the bytes to echo and the lines completed.
 
-    Keys: backspace, Ctrl-U (erase line), Ctrl-C (drop line), Ctrl-A/E and left/right arrows
-    (move), up/down arrows (history), Tab (completion). With `secret`, nothing is echoed.
+    Keys: backspace, Ctrl-U (erase line), Ctrl-C (drop line, fresh prompt), Ctrl-A/E and
+    left/right arrows (move), up/down arrows (history), Tab (complete as far as the choices
+    agree; a second Tab lists them), `?` (list what fits here, with notes, as in Junos; typed
+    as itself inside quotes). With `secret`, nothing is echoed and nothing is completed.
     """
 
     secret: bool = False
     completer: Completer | None = None
+    describer: Describer | None = None
+    prompt: str = ""
+    """Written again after Ctrl-C and after a listing."""
     line: str = ""
     cursor: int = 0
     history: list[str] = field(default_factory=list)
     _recall: int = 0
     _escape: bytes = b""
     _after_cr: bool = False
+    _tabbed: bool = False
+    """The key before was a Tab that could not complete: another one lists the choices."""
 
     def feed(self, data: bytes) -> tuple[bytes, list[str]]:
         echo = bytearray()
@@ -45,9 +56,12 @@ class LineEditor:
                 echo += b"\r\n"
             elif byte == 0x1B:
                 self._escape = b"\x1b"
+            elif byte == ord("?") and self._describing():
+                echo += self._describe()
             else:
                 echo += self._key(byte)
             self._after_cr = byte == 0x0D
+            self._tabbed = byte == 0x09 and self._tabbed
         return bytes(echo), lines
 
     def _finish(self) -> str:
@@ -83,8 +97,8 @@ class LineEditor:
     def _act(self, action: str) -> bytes:
         before = (self.line, self.cursor)
         if action == "cancel":
-            self.line, self.cursor = "", 0
-            return b"^C\r\n"
+            self.line, self.cursor, self._recall = "", 0, len(self.history)
+            return b"^C\r\n" + self.prompt.encode()
         if action == "erase":
             if self.cursor == 0:
                 return BELL
@@ -103,8 +117,7 @@ class LineEditor:
             if not self._recall_history(-1 if action == "up" else 1):
                 return BELL
         elif action == "tab":
-            if not self._complete():
-                return BELL
+            return self._tab()
         return self._render(*before)
 
     def _recall_history(self, step: int) -> bool:
@@ -116,15 +129,36 @@ class LineEditor:
         self.cursor = len(self.line)
         return True
 
-    def _complete(self) -> bool:
+    def _tab(self) -> bytes:
         if self.completer is None or self.secret:
-            return False
-        choices = self.completer(self.line[: self.cursor])
-        if len(choices) != 1:
-            return False
-        self.line = choices[0] + self.line[self.cursor :]
-        self.cursor = len(choices[0])
-        return True
+            return BELL
+        before = (self.line, self.cursor)
+        head, tail = self.line[: self.cursor], self.line[self.cursor :]
+        choices = self.completer(head)
+        agreed = os.path.commonprefix(choices) if choices else head
+        if len(choices) == 1 or len(agreed) > len(head):
+            self.line, self.cursor = agreed + tail, len(agreed)
+            self._tabbed = len(choices) > 1  # the next Tab lists what is left
+            return self._render(*before)
+        if not choices or not self._tabbed:
+            self._tabbed = bool(choices)
+            return BELL
+        words = [choice[len(head) - len(head.split(" ")[-1]) :].strip() for choice in choices]
+        return self._listing(_columns(words))
+
+    def _describing(self) -> bool:
+        quotes = self.line[: self.cursor].count('"') + self.line[: self.cursor].count("'")
+        return self.describer is not None and not self.secret and quotes % 2 == 0
+
+    def _describe(self) -> bytes:
+        assert self.describer is not None
+        return self._listing(["possible completions:", *self.describer(self.line[: self.cursor])])
+
+    def _listing(self, lines: list[str]) -> bytes:
+        """The list below the line, then the prompt and the line again, the cursor in place."""
+        text = "\r\n".join(lines)
+        back = b"\b" * (len(self.line) - self.cursor)
+        return f"\r\n{text}\r\n{self.prompt}{self.line}".encode() + back
 
     def _render(self, old_line: str, old_cursor: int) -> bytes:
         """Redraw the line from its start: back to column 0, the text, blanks, back to cursor."""
@@ -133,3 +167,13 @@ class LineEditor:
         blank = max(0, len(old_line) - len(self.line))
         out = b"\b" * old_cursor + self.line.encode() + b" " * blank
         return out + b"\b" * (len(self.line) + blank - self.cursor)
+
+
+def _columns(words: list[str], width: int = 78) -> list[str]:
+    """Words in columns across a terminal's width, as shells list completions."""
+    cell = max(len(word) for word in words) + 2
+    across = max(1, width // cell)
+    return [
+        "".join(word.ljust(cell) for word in words[n : n + across]).rstrip()
+        for n in range(0, len(words), across)
+    ]

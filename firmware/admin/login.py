@@ -13,10 +13,19 @@ from collections.abc import Awaitable, Callable
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
-from firmware.admin.shell import Origin, Session, Shell, Status
+from firmware.admin.shell import CONSOLE, Origin, Session, Shell, Status
 from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
 from hal.clock import Clock
+
+PROMPTS = {
+    "user": "login: ",
+    "password": "Password: ",
+    "old": "Current password: ",
+    "new": "New password: ",
+    "confirm": "Retype new password: ",
+}
+"""What each state asks; the command line's prompt names the user and the appliance."""
 
 
 class LoginSession:
@@ -80,6 +89,11 @@ class LoginSession:
             out += await self._line(line)
         return bytes(out)
 
+    def interrupt(self) -> bytes:
+        """Ctrl-C sent out of band (telnet's Interrupt Process): as if typed."""
+        echo, _ = self.editor.feed(b"\x03")
+        return echo
+
     async def _line(self, line: str) -> bytes:
         handlers: dict[str, Callable[[str], Awaitable[str]]] = {
             "user": self._user,
@@ -93,9 +107,14 @@ class LoginSession:
 
     def _enter(self, state: str, secret: bool) -> None:
         self.state = state
-        completer = self.interpreter.complete if state == "shell" else None
-        history = self.editor.history if state == "shell" else []
-        self.editor = LineEditor(secret=secret, completer=completer, history=history)
+        shell = state == "shell"
+        self.editor = LineEditor(
+            secret=secret,
+            completer=self.interpreter.complete if shell else None,
+            describer=self.interpreter.describe if shell else None,
+            prompt=PROMPTS.get(state, f"{self.user}@{self.interpreter.hostname}> "),
+            history=self.editor.history if shell else [],
+        )
 
     def _fields(self) -> dict[str, str]:
         return {"user": self.user, "source": self.source}
@@ -104,6 +123,9 @@ class LoginSession:
         self.user = line.strip()
         if not self.user:
             return "login: "
+        notice = self._console_lock_notice()
+        if notice:
+            return f"{notice}\nlogin: "
         self._enter("password", secret=True)
         return "Password: "
 
@@ -123,9 +145,20 @@ class LoginSession:
             if not locked:
                 self.guard.failed(self.user, self.source, now)
             self._enter("user", secret=False)
-            return "Login incorrect\n\nlogin: "
+            notice = self._console_lock_notice()
+            return f"Login incorrect\n{notice}\nlogin: " if notice else "Login incorrect\n\nlogin: "
         self.guard.succeeded(self.user, self.source)
         return self._logged_in()
+
+    def _console_lock_notice(self) -> str:
+        """On the serial console, the person at it learns that it is locked and for how long;
+        a network client is only told its login was incorrect."""
+        if self.origin.transport != CONSOLE.transport:
+            return ""
+        left = self.guard.seconds_left(self.user, self.source, self.clock.now_ns())
+        if not left:
+            return ""
+        return f"The console is locked for {left} s more after too many failed logins."
 
     def _logged_in(self) -> str:
         account = self.users.load()[self.user]

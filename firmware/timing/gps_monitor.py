@@ -72,4 +72,22 @@ class GpsMonitor:
             "last_pps_ns": self.edge.host_ns if self.edge else None,
             "samples": self.samples,
             "pps_edges": self.edges,
+            "position": _position(sample),
+            "satellites": [
+                {
+                    "prn": s.prn,
+                    "elevation": s.elevation,
+                    "azimuth": s.azimuth,
+                    "snr": s.snr,
+                    "used": s.used,
+                }
+                for s in (sample.satellites if sample else ())
+            ],  # fmt: skip
         }
+
+
+def _position(sample: TimeSample | None) -> dict[str, float | None] | None:
+    if sample is None or sample.position is None:
+        return None
+    where = sample.position
+    return {"latitude": where.latitude, "longitude": where.longitude, "altitude": where.altitude}

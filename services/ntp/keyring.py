@@ -12,6 +12,7 @@ from services.ntp.keys import (
     KeysFileError,
     KeyType,
     NtpKey,
+    check_strength,
     format_keys,
     parse_keys,
     parse_secret,
@@ -58,12 +59,15 @@ class KeyRing:
     def listing(self) -> list[tuple[int, str]]:
         return [(key.key_id, key.type.value) for key in sorted(self.keys.values(), key=_id)]
 
-    def add(self, key_id: int, key_type: KeyType, secret_text: str) -> None:
-        """Add or rotate (replace) a key."""
+    def add(self, key_id: int, key_type: KeyType, secret_text: str) -> str:
+        """Add or rotate (replace) a key; returns a warning about its strength, or ""."""
         if not 1 <= key_id <= 65535:
             raise ValueError("key id must be 1..65535")
-        self.keys[key_id] = NtpKey(key_id, key_type, parse_secret(secret_text, key_type))
+        secret = parse_secret(secret_text, key_type)
+        warning = check_strength(key_type, secret)
+        self.keys[key_id] = NtpKey(key_id, key_type, secret)
         self._write()
+        return warning
 
     def remove(self, key_id: int) -> None:
         if key_id not in self.keys:

@@ -20,6 +20,16 @@ class KeyType(Enum):
 TYPE_NAMES = {"MD5": KeyType.MD5, "M": KeyType.MD5, "SHA1": KeyType.SHA1,
               "AES128CMAC": KeyType.AES128CMAC, "AES-128-CMAC": KeyType.AES128CMAC,
               "AES128": KeyType.AES128CMAC, "CMAC": KeyType.AES128CMAC}  # fmt: skip
+
+
+def key_type(name: str) -> KeyType:
+    """A key type by any of its names, in any case (md5, Aes128, AES-128-CMAC)."""
+    found = TYPE_NAMES.get(name.upper())
+    if found is None:
+        raise ValueError(f"no key type {name!r}; types are MD5, SHA1 and AES128CMAC")
+    return found
+
+
 DIGEST_SIZE = {KeyType.MD5: 16, KeyType.SHA1: 20, KeyType.AES128CMAC: 16}
 ASCII_MAX = 20  # ntpsec: up to 20 printable characters are ASCII, longer keys are hex
 
@@ -70,6 +80,24 @@ def parse_secret(text: str, key_type: KeyType) -> bytes:
     if key_type is KeyType.AES128CMAC and len(secret) != 16:
         raise ValueError(f"an AES-128-CMAC key is 16 bytes, not {len(secret)}")
     return secret
+
+
+MIN_SECURE_BYTES = 10
+"""80 bits: chrony's minimum for a secure key."""
+
+
+def check_strength(key_type: KeyType, secret: bytes) -> str:
+    """For a key being added: refuse a SHA1 key shorter than 80 bits (AES-128-CMAC keys are
+    128 bits exactly, parse_secret sees to it); an MD5 key that short is only warned about,
+    as chrony does, since old clients may have nothing better. Returns the warning, or ""."""
+    if len(secret) >= MIN_SECURE_BYTES:
+        return ""
+    bits = len(secret) * 8
+    if key_type is KeyType.MD5:
+        return f"warning: a {bits}-bit key is weak; use at least 80 bits (20 hex digits)"
+    raise ValueError(
+        f"a {key_type.value} key must be at least 80 bits (10 bytes, 20 hex digits), not {bits}"
+    )
 
 
 def parse_keys(text: str, source: str) -> dict[int, NtpKey]:

@@ -34,31 +34,49 @@ LOGIN_TIMEOUT_S = 60
 
 class SshLogin(asyncssh.SSHServer):
     """One connection's authentication: the allow-list, then the guard, then the password
-    or an authorized key from the data directory."""
+    or an authorized key from the data directory. A locked source (or account) is refused
+    either way; a connection that offers only unknown keys counts as one failed login."""
 
     def __init__(self, service: SshService) -> None:
         self.service = service
         self.peer = "?"
-        self.connection: asyncssh.SSHServerConnection | None = None
+        self.user = ""
+        self.key_failed = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-        self.connection = conn
         peer = conn.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else "?"
         if not admit(self.service.access, self.service.events, "ssh", self.peer):
             conn.close()
 
     def begin_auth(self, username: str) -> bool:
-        keys = self.service.authorized_keys / username
-        if keys.is_file() and self.connection is not None:
-            self.connection.set_authorized_keys(str(keys))
+        self.user = username
         return True
+
+    def auth_completed(self) -> None:
+        # Only here is a key proven (its signature checked): a known public key offered
+        # without the private one must not reset the failure count.
+        self.service.guard.succeeded(self.user, self.peer)
 
     def password_auth_supported(self) -> bool:
         return True
 
     def public_key_auth_supported(self) -> bool:
         return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        service = self.service
+        now = service.clock.now_ns()
+        if service.guard.locked(username, self.peer, now):
+            self._failed(username, "locked out", now, count=False)
+            return False
+        if _authorized(service.authorized_keys / username, key, self.peer):
+            return True
+        if not self.key_failed:  # a client tries each of its keys in turn: one failure
+            self.key_failed = True
+            fingerprint = key.get_fingerprint()
+            self._failed(username, f"public key {fingerprint} not authorized", now, count=True)
+        return False
 
     async def validate_password(self, username: str, password: str) -> bool:
         service = self.service
@@ -71,14 +89,28 @@ class SshLogin(asyncssh.SSHServer):
             service.guard.succeeded(username, self.peer)
             return True
         why = "locked out" if locked else "bad user name or password"
-        service.events.emit(
+        self._failed(username, why, now, count=not locked)
+        return False
+
+    def _failed(self, username: str, why: str, now_ns: int, count: bool) -> None:
+        self.service.events.emit(
             "login.failed", Severity.WARNING,
             f"failed SSH login for {username!r} from {self.peer}: {why}",
             {"user": username, "source": self.peer}, security=True,
         )  # fmt: skip
-        if not locked:
-            service.guard.failed(username, self.peer, now)
+        if count:
+            self.service.guard.failed(username, self.peer, now_ns)
+
+
+def _authorized(path: Path, key: asyncssh.SSHKey, peer: str) -> bool:
+    """Whether the user's authorized_keys file (read at each attempt) lists the key."""
+    if not path.is_file():
         return False
+    try:
+        keys = asyncssh.read_authorized_keys(str(path))
+    except (OSError, ValueError, asyncssh.KeyImportError):
+        return False
+    return keys.validate(key, peer, peer) is not None
 
 
 class SshService:

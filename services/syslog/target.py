@@ -40,6 +40,7 @@ class Target:
         self.sent = 0
         self.dropped = 0
         self.errors = 0
+        self.last_error = ""
         self.reconnect_initial = reconnect_initial
 
     def put(self, message: bytes) -> None:
@@ -51,8 +52,11 @@ class Target:
     def status(self) -> dict[str, object]:
         return {
             "connected": bool(self.connected),
+            "tried": self.connected is not None,
+            "last_error": self.last_error,
             "sent": self.sent,
             "queued": len(self.queue),
+            "capacity": self.queue.maxlen,
             "dropped": self.dropped,
             "errors": self.errors,
         }
@@ -117,6 +121,8 @@ class Target:
                 await writer.wait_closed()
 
     def _set_connected(self, connected: bool, why: str = "") -> None:
+        if why:
+            self.last_error = why
         if connected == self.connected:
             return
         self.connected = connected

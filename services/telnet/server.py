@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import telnetlib3
+from telnetlib3.telopt import IP
 
 from firmware.admin.login import LoginSession
 from firmware.admin.shell import Origin, connection_origin
@@ -59,6 +60,8 @@ class TelnetService:
             return
         self.connections += 1
         session = self.sessions(connection_origin("telnet", writer.get_extra_info))
+        # A telnet client in line mode sends Ctrl-C as IAC IP, not as a byte of the stream.
+        writer.set_iac_callback(IP, lambda _command: writer.write(session.interrupt()))
         writer.write(session.greeting())
         with contextlib.suppress(ConnectionError, TimeoutError):
             while not session.closed:

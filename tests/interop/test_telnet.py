@@ -5,6 +5,7 @@ import signal
 from pathlib import Path
 
 import telnetlib3
+from telnetlib3.telopt import IAC, IP
 
 from tests.scenarios.appliance import Booted, write_config
 from tests.tools import free_port
@@ -50,6 +51,10 @@ async def test_telnet_closed_by_default_then_working_when_enabled(tmp_path: Path
         writer.write(b"status\r")
         answer = await expect(reader, b"> ")
         assert b"state       " in answer and b"telnet" in answer
+        writer.write(b"sta\x03")  # Ctrl-C: the line is dropped, a fresh prompt comes
+        assert b"sta^C\r\nadmin@" in await expect(reader, b"> ")
+        writer.send_iac(IAC + IP)  # a line-mode client's Ctrl-C
+        assert b"^C\r\nadmin@" in await expect(reader, b"> ")
         writer.write(b"exit\r")
         await expect(reader, b"login: ")
         writer.close()

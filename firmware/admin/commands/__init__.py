@@ -1,6 +1,8 @@
 """The admin command line: one interpreter for the serial console, SSH, telnet."""
 
 from firmware.admin.commands import accounts, config_cmds, devices, ntp_cmds, system
+from firmware.admin.commands.completion import ARGUMENTS
+from firmware.admin.commands.examples import EXAMPLES
 from firmware.admin.commands.interpreter import Call, Command, Interpreter
 from firmware.admin.controls import Controls
 from firmware.admin.shell import Reply, Session
@@ -15,7 +17,7 @@ COMMANDS: dict[str, Command] = {
 
 
 def make_interpreter(controls: Controls) -> Interpreter:
-    return Interpreter(controls, COMMANDS)
+    return Interpreter(controls, COMMANDS, ARGUMENTS, EXAMPLES)
 
 
 __all__ = ["COMMANDS", "Call", "Command", "Interpreter", "Reply", "Session", "make_interpreter"]

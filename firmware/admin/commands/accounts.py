@@ -27,6 +27,7 @@ def users(call: Call) -> Reply:
             return Reply.failed(f"cannot add {name!r}: it exists or is not a plain name")
         password = random_password()
         store.create(name, role, password, must_change=True)  # type: ignore[arg-type]
+        call.audit("account", f"users.{name}", None, {"role": role})
         _event(call, "user.added", f"{call.session.user} added {role} account {name}")
         return Reply(f"{name} added; one-time password {password} (changed at first login)")
     if args[0] == "remove" and len(args) == 2:
@@ -38,8 +39,9 @@ def users(call: Call) -> Reply:
             and sum(u.role == "admin" for u in accounts.values()) == 1
         ):
             return Reply.failed("refused: that would leave no one to administer the appliance")
-        del accounts[name]
+        role = accounts.pop(name).role
         store.save(accounts)
+        call.audit("account", f"users.{name}", {"role": role}, None)
         _event(call, "user.removed", f"{call.session.user} removed account {name}")
         return Reply(f"{name} removed")
     return Reply.usage("usage: users [list | add NAME admin|monitor | remove NAME]")

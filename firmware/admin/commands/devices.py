@@ -3,7 +3,7 @@ keypad lock."""
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args
 
 from firmware.admin.commands.interpreter import Call, Command
 from firmware.admin.shell import Reply
@@ -25,7 +25,38 @@ def gps(call: Call) -> Reply:
         return Reply.failed("no GPS receiver running")
     keys = ("backend", "fix", "valid", "satellites_used", "satellites_in_view", "antenna",
             "leap_warning", "samples", "pps_edges", "bad_checksum", "malformed")  # fmt: skip
-    return Reply("\n".join(f"{key:<19} {fields[key]}" for key in keys if key in fields))
+    lines = [f"{key:<19} {fields[key]}" for key in keys if key in fields]
+    lines.append(f"{'position':<19} {_position(fields.get('position'))}")
+    return Reply("\n".join([*lines, "", *_satellite_table(fields.get("satellites"))]))
+
+
+def _position(where: Any) -> str:
+    """48.11730 N 11.51670 E, 545.4 m: as a receiver's front panel shows it."""
+    if not isinstance(where, dict):
+        return "unknown (no fix)"
+    lat, lon, alt = where["latitude"], where["longitude"], where.get("altitude")
+    text = f"{abs(lat):.5f} {'N' if lat >= 0 else 'S'} {abs(lon):.5f} {'E' if lon >= 0 else 'W'}"
+    return text + (f", {alt:.1f} m" if alt is not None else "")
+
+
+def _satellite_table(satellites: Any) -> list[str]:
+    """One row per satellite in view, the ones used in the fix first, strongest first."""
+    if not isinstance(satellites, list) or not satellites:
+        return ["no satellites in view"]
+    rows = sorted(satellites, key=lambda s: (not s["used"], -(s["snr"] or 0), s["prn"]))
+    lines = [" PRN  elevation  azimuth  SNR  used", "      degrees    degrees  dB-Hz"]
+    for sat in rows:
+        cells = [_cell(sat[name]) for name in ("elevation", "azimuth", "snr")]
+        lines.append(
+            f"{sat['prn']:>4}  {cells[0]:>9}  {cells[1]:>7}  {cells[2]:>3}  "
+            f"{'yes' if sat['used'] else 'no'}"
+        )
+    return lines
+
+
+def _cell(value: int | None) -> str:
+    """A figure the receiver gave, or "-" where it gave none (not tracked yet)."""
+    return "-" if value is None else str(value)
 
 
 def panel(call: Call) -> Reply:
@@ -41,13 +72,13 @@ def keypad(call: Call) -> Reply:
     lock = call.controls.keypad
     if lock is None:
         return Reply.failed("this appliance has no front panel")
-    args, user = call.args, call.session.user
+    args, user, source = call.args, call.session.user, call.session.source
     if args == ["lock"]:
-        lock.lock(user)
+        lock.lock(user, source)
     elif args == ["unlock"]:
-        lock.unlock(user)
+        lock.unlock(user, source)
     elif len(args) == 2 and args[0] == "pin":
-        lock.set_pin(args[1], user)
+        lock.set_pin(args[1], user, source)
     elif args:
         return Reply.usage("usage: keypad [lock | unlock | pin DIGITS]")
     state = "locked" if lock.locked else "unlocked"

@@ -69,12 +69,17 @@ def _keys(call: Call, args: list[str]) -> Reply:
     if not args or args == ["list"]:
         return Reply("\n".join(f"{key_id:>5} {kind}" for key_id, kind in keys.listing())
                      or "no keys")  # fmt: skip
+    before = dict(keys.listing())
     if args[0] == "add" and len(args) == 4 and args[1].isdigit():
-        keys.add(int(args[1]), args[2].upper(), args[3])
-        _event(call, f"NTP key {args[1]} ({args[2].upper()}) added or rotated")
-        return Reply(f"key {args[1]} in use now, {AT_ONCE}; clients need the same key")
+        warning = keys.add(int(args[1]), args[2], args[3])
+        kind = dict(keys.listing())[int(args[1])]
+        call.audit("ntp-key", f"ntp.keys.{args[1]}", before.get(int(args[1])), kind)
+        _event(call, f"NTP key {args[1]} ({kind}) added or rotated")
+        text = f"key {args[1]} in use now, {AT_ONCE}; clients need the same key"
+        return Reply(f"{warning}\n{text}" if warning else text)
     if args[0] == "remove" and len(args) == 2 and args[1].isdigit():
         keys.remove(int(args[1]))
+        call.audit("ntp-key", f"ntp.keys.{args[1]}", before.get(int(args[1])), None)
         _event(call, f"NTP key {args[1]} removed")
         return Reply(f"key {args[1]} removed now, {AT_ONCE}")
     return Reply.usage("usage: ntp keys [list | add ID MD5|SHA1|AES128CMAC KEY | remove ID]")
@@ -148,6 +153,15 @@ COMMANDS = {
         "  applies it; 'rules list' shows the rules in force and the staged ones.",
         ntp,
         writes=("keys add", "keys remove", "rules add", "rules remove"),
-        subcommands=("stats", "clients", "keys", "rules"),
+        subcommands=(
+            "stats",
+            "clients",
+            "keys list",
+            "keys add",
+            "keys remove",
+            "rules list",
+            "rules add",
+            "rules remove",
+        ),  # fmt: skip
     ),  # fmt: skip
 }

@@ -78,9 +78,32 @@ def syslog(call: Call) -> Reply:
         return Reply("no remote syslog; config set syslog.targets udp://HOST:514; config commit")
     lines = []
     for url in targets:
-        state = running.get(url, {}) if isinstance(running, dict) else {}
-        lines.append(f"{url}  {json.dumps(state)}")
+        state = running.get(url) if isinstance(running, dict) else None
+        lines.append(f"{url}\n  {syslog_state(state)}")
     return Reply("\n".join(lines))
+
+
+def syslog_state(state: object) -> str:
+    """A collector's connection and queue, in words an operator acts on."""
+    if not isinstance(state, dict):
+        return "not running (the syslog service is stopped)"
+    if not state.get("tried"):
+        link = "connecting"
+    elif state.get("connected"):
+        link = "connected"
+    else:
+        why = state.get("last_error")
+        link = f"unreachable ({why}), retrying" if why else "unreachable, retrying"
+    queued, capacity = state.get("queued", 0), state.get("capacity", 0)
+    if not queued:
+        queue = "queue empty"
+    elif queued == capacity:
+        queue = f"queue full ({queued}): the oldest events are being dropped"
+    else:
+        queue = f"{queued} of {capacity} events waiting"
+    dropped = state.get("dropped", 0)
+    lost = f", {dropped} dropped since start" if dropped else ""
+    return f"{link}; {queue}; {state.get('sent', 0)} sent{lost}"
 
 
 def audit(call: Call) -> Reply:

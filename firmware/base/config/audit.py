@@ -1,4 +1,6 @@
-"""The audit log of config changes: who, from where, which key, old and new value."""
+"""The audit log of changes: who, from where, which key, old and new value. Most entries are
+config changes; accounts, NTP keys and the keypad lock, which live outside the config, are
+entries of their own kind."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ class AuditEntry:
     key: str
     old: object
     new: object
+    kind: str = "config"
+    """config, or what else changed: "account", "ntp-key", "keypad"."""
 
 
 class AuditLog:
@@ -30,10 +34,17 @@ class AuditLog:
         self.path = path
 
     def record(
-        self, now_ns: int, who: str, source: str, key: str, old: object, new: object
+        self,
+        now_ns: int,
+        who: str,
+        source: str,
+        key: str,
+        old: object,
+        new: object,
+        kind: str = "config",
     ) -> AuditEntry:
         stamp = datetime.fromtimestamp(now_ns / 1e9, UTC).isoformat(timespec="milliseconds")
-        entry = AuditEntry(stamp.replace("+00:00", "Z"), who, source, key, old, new)
+        entry = AuditEntry(stamp.replace("+00:00", "Z"), who, source, key, old, new, kind)
         append_line(self.path, json.dumps(asdict(entry), sort_keys=True))
         return entry
 

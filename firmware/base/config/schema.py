@@ -182,8 +182,10 @@ class Events(Section):
 
 class Admin(Section):
     lockout_failures: int = Field(
-        5, ge=1, le=100, description="Failed logins within the window that lock source and account."
-    )
+        5, ge=1, le=100,
+        description="Failed logins within the window that lock source and account "
+        "(or the console).",
+    )  # fmt: skip
     lockout_window_s: int = Field(
         300, ge=10, le=86400, description="The window failed logins are counted in, seconds."
     )
@@ -191,8 +193,14 @@ class Admin(Section):
         900,
         ge=10,
         le=86400,
-        description="How long a locked source address or account stays locked.",
+        description="How long a locked source address, or an account for network logins, "
+        "stays locked.",
     )
+    console_lockout_s: int = Field(
+        60, ge=10, le=3600,
+        description="How long the serial console refuses logins after failed ones there; "
+        "network failures never lock it.",
+    )  # fmt: skip
     idle_timeout_s: int = Field(
         600, ge=30, le=86400, description="Console, SSH and telnet sessions idle this long end."
     )

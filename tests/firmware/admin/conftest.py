@@ -20,7 +20,7 @@ from firmware.base.config.store import ConfigStore
 from firmware.base.events import Event, EventBus, EventLog
 from firmware.panel.lock import KeypadLock
 from services.ntp.keyring import KeyRing
-from services.ntp.keys import TYPE_NAMES
+from services.ntp.keys import key_type
 from sim.clock import SteppedClock
 
 PASSWORD = "one-time-password-1"
@@ -58,10 +58,10 @@ class Bench:
             store=self.store,
             reload=self._reload,
             users=self.users,
-            keypad=KeypadLock(tmp_path / "keypad.json", self.bus),
+            keypad=KeypadLock(tmp_path / "keypad.json", self.bus, audit=self.store.audit),
             ntp_keys=NtpKeyControls(
                 lambda: KeyRing(keys, []).listing(),
-                lambda i, kind, text: KeyRing(keys, []).add(i, TYPE_NAMES[kind], text),
+                lambda i, kind, text: KeyRing(keys, []).add(i, key_type(kind), text),
                 lambda i: KeyRing(keys, []).remove(i),
             ),
             events=EventLog(tmp_path / "events.log", 100_000, 2),

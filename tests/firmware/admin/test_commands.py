@@ -14,8 +14,8 @@ def test_help_completion_and_errors(bench: Bench) -> None:
     assert "unknown command 'frobnicate'" in bench.run("frobnicate")
     assert bench.run('"unclosed').startswith("error: ")
     interpreter = bench.interpreter()
-    assert interpreter.complete("sta") == ["status"]
-    assert interpreter.complete("services e") == ["services enable"]
+    assert interpreter.complete("sta") == ["status "]
+    assert interpreter.complete("services e") == ["services enable "]
 
 
 def test_config_set_diff_commit_is_audited(bench: Bench) -> None:

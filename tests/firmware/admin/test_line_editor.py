@@ -79,3 +79,43 @@ def test_overlong_lines_stop_growing() -> None:
     editor = LineEditor()
     _, lines = editor.feed(b"x" * 2000 + b"\r")
     assert len(lines[0]) == 512
+
+
+def completer(commands: list[str]) -> LineEditor:
+    return LineEditor(
+        completer=lambda text: [c for c in commands if c.startswith(text)],
+        describer=lambda text: [f"  {c}  note" for c in commands if c.startswith(text)],
+        prompt="admin@ts-1> ",
+    )
+
+
+def test_tab_completes_as_far_as_the_choices_agree_and_a_second_tab_lists_them() -> None:
+    editor = completer(["config set ", "config show ", "status "])
+    echo, _ = editor.feed(b"con\t")
+    assert editor.line == "config s" and screen(echo) == "config s"
+    echo, _ = editor.feed(b"\t")
+    assert echo == b"\r\nset   show\r\nadmin@ts-1> config s"
+    echo, _ = editor.feed(b"\t")  # still listing: no bell in between
+    assert b"set   show" in echo
+    editor.feed(b"\x15st\t")
+    assert editor.line == "status "
+    editor.feed(b"\x15x\t")
+    assert editor.feed(b"\t")[0] == b"\x07", "nothing fits: the bell, no listing"
+
+
+def test_question_mark_lists_what_fits_and_redraws_the_line() -> None:
+    editor = completer(["config set ", "config show ", "status "])
+    echo, lines = editor.feed(b"config s?")
+    assert echo.endswith(
+        b"\r\npossible completions:\r\n  config set   note\r\n  config show   note\r\n"
+        b"admin@ts-1> config s"
+    )
+    assert lines == [] and editor.line == "config s"
+    _, lines = editor.feed(b' "what?"\r')
+    assert lines == ['config s "what?"'], "inside quotes ? is itself"
+
+
+def test_ctrl_c_drops_the_line_and_gives_a_fresh_prompt() -> None:
+    editor = completer([])
+    echo, lines = editor.feed(b"half a command\x03")
+    assert echo.endswith(b"^C\r\nadmin@ts-1> ") and lines == [] and editor.line == ""

@@ -128,3 +128,32 @@ async def test_an_account_locked_while_its_password_was_checked_stays_locked(ben
     for _ in range(5):  # meanwhile, other sessions fail for the same account
         bench.guard.failed("watcher", "192.0.2.71", bench.clock.now_ns())
     assert (await checking).endswith(b"Login incorrect\r\n\r\nlogin: ")
+
+
+async def test_console_failures_lock_the_console_and_say_so(bench: Bench) -> None:
+    session = bench.login_session()
+    for attempt in range(5):
+        await session.feed(b"admin\r")
+        out = await session.feed(f"wrong-password-{attempt}".encode() + b"\r")
+    assert out == (
+        b"\r\nLogin incorrect\r\n"
+        b"The console is locked for 60 s more after too many failed logins.\r\nlogin: "
+    )
+    bench.clock.step(20)
+    assert b"locked for 40 s more" in await session.feed(b"admin\r"), "not asked for a password"
+    network = bench.login_session(source="192.0.2.80")
+    await network.feed(b"admin\r")
+    assert b"must be changed" in await network.feed(PASSWORD.encode() + b"\r")
+    bench.clock.step(41)
+    await session.feed(b"admin\r")
+    assert b"must be changed" in await session.feed(PASSWORD.encode() + b"\r")
+
+
+async def test_network_failures_leave_the_console_open(bench: Bench) -> None:
+    for attempt in range(6):
+        session = bench.login_session(source="192.0.2.81")
+        await session.feed(b"admin\r")
+        await session.feed(f"wrong-password-{attempt}".encode() + b"\r")
+    console = bench.login_session()
+    await console.feed(b"admin\r")
+    assert b"must be changed" in await console.feed(PASSWORD.encode() + b"\r")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware.base.config.audit import AuditLog
 from firmware.base.events import Event, EventBus
 from firmware.panel.lock import KeypadLock
 from sim.clock import SteppedClock
@@ -51,3 +52,18 @@ def test_pin_rules_and_locking_needs_a_pin(tmp_path: Path) -> None:
 def test_a_damaged_lock_file_keeps_the_keypad_locked(tmp_path: Path) -> None:
     (tmp_path / "keypad.json").write_text("{not json")
     assert make(tmp_path, []).locked
+
+
+def test_changes_on_the_keypad_itself_are_audited_as_from_the_front_panel(tmp_path: Path) -> None:
+    audit = AuditLog(tmp_path / "audit.log")
+    lock = KeypadLock(tmp_path / "keypad.json", EventBus(SteppedClock(NOW)), audit=audit)
+    lock.set_pin("2468", "admin", "192.0.2.9")
+    lock.lock("the front panel's menu")
+    assert lock.try_pin("2468", NOW)
+    rows = [(e.who, e.source, e.key, e.new) for e in audit.entries()]
+    assert rows == [
+        ("admin", "192.0.2.9", "keypad.pin", "<redacted>"),
+        ("the front panel's menu", "front panel", "keypad.locked", True),
+        ("PIN on the keypad", "front panel", "keypad.locked", False),
+    ]
+    assert "2468" not in audit.path.read_text()

@@ -74,10 +74,14 @@ async def test_messages_wait_while_collector_is_down_then_all_arrive_in_order() 
     await collector.start(port)
     await collector.wait_for(200)
     assert collector.messages == [f"message {n}".encode() for n in range(200)]
+    assert "Connect call failed" in target.last_error, "the reason it was unreachable is kept"
     assert target.status() == {
         "connected": True,
+        "tried": True,
+        "last_error": target.last_error,
         "sent": 200,
         "queued": 0,
+        "capacity": 1000,
         "dropped": 0,
         "errors": target.errors,
     }

@@ -10,6 +10,7 @@ import pytest
 
 from firmware.admin.commands import COMMANDS
 from firmware.admin.commands.examples import EXAMPLES
+from firmware.admin.shell import Session
 from firmware.base.config.audit import AuditEntry
 from services.syslog.target import Target
 from tests.firmware.admin.conftest import Bench
@@ -92,7 +93,10 @@ def test_account_key_rule_and_keypad_changes_are_audited(bench: Bench) -> None:
     bench.run("users remove alice")
     bench.run("ntp keys add 9 SHA1 HEX:" + "cd" * 10)
     bench.run("ntp keys remove 9")
-    bench.run("ntp rules add 192.0.2.0/24 noratelimit")
+    # Staged in one session, audited when committed.
+    shell, session = bench.interpreter(), Session("admin", "admin", "ssh 192.0.2.9")
+    shell.run("ntp rules add 192.0.2.0/24 noratelimit", session)
+    shell.run("config commit", session)
     bench.run("keypad pin 2468")
     bench.run("keypad lock")
     rows = [(e.kind, e.key, e.old, e.new) for e in audit(bench)]

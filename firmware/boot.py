@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware import __version__
 from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
@@ -192,7 +193,10 @@ def _telnet(config: Config, context: Context) -> Service:
 
 def _snmp(config: Config, context: Context) -> Service:
     name = config.device.name or context.identity.hostname
-    return SnmpService(config.services.snmp, name, context.data_dir / "snmp", context.events)
+    return SnmpService(
+        config.services.snmp, name, context.data_dir / "snmp", context.events, context.status,
+        __version__,
+    )  # fmt: skip
 
 
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:

@@ -1,5 +1,6 @@
 """The SNMP service: net-snmp's snmpd as a child process, its config written from ours at
-each start, its log lines turned into events; the supervisor restarts it when it dies."""
+each start, its log lines turned into events, and our AgentX subagent serving the NTPv4-MIB
+and our own MIB through it; the supervisor restarts both when snmpd dies."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import ctypes
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from firmware.base.atomic_file import write_atomic
@@ -15,12 +16,17 @@ from firmware.base.child_process import end_child
 from firmware.base.config.schema import SnmpSection
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import ServiceTasks, StartError
+from firmware.base.status import StatusTree
+from services.snmp.agentx_client import AgentxClient
+from services.snmp.objects import ENTERPRISE, SUBTREES, view_source
 from services.snmp.snmpd_conf import SnmpdPlaces, snmpd_conf, transport_address, without_users
 from services.snmp.snmpd_log import READY, LogCap, classify
+from services.snmp.subagent import Subagent
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 PR_SET_PDEATHSIG = 1
+MAX_SOCKET_PATH = 107
 
 
 def _die_with_parent() -> None:
@@ -34,14 +40,15 @@ class SnmpService:
 
     def __init__(
         self, section: SnmpSection, sys_name: str, directory: Path, events: EventBus,
-        views: Sequence[str] = (), program: str = "snmpd",
+        status: Callable[[], StatusTree] = dict, version: str = "", program: str = "snmpd",
     ) -> None:  # fmt: skip
         self.section = section
         self.sys_name = sys_name
         self.places = SnmpdPlaces(directory)
         self.events = events
-        self.views = tuple(views)
         self.program = program
+        subagent = Subagent(ENTERPRISE, "timeserver", SUBTREES, view_source(status, version))
+        self.client = AgentxClient(self.places.agentx, subagent, events)
         self.process: asyncio.subprocess.Process | None = None
         self.tasks = ServiceTasks()
         self.cap = LogCap()
@@ -52,12 +59,15 @@ class SnmpService:
 
         With `-C` snmpd reads no file it is not named, its persistent file included: that
         one comes second, so that the engine ID and engine boots carry over."""
-        if "," in str(self.places.directory):
-            raise StartError(f"snmpd cannot be given a directory with a comma: {self.places}")
+        if "," in str(self.places.directory) or len(str(self.places.agentx)) > MAX_SOCKET_PATH:
+            raise StartError(
+                f"snmpd cannot use {self.places.directory}: a comma in it, or too long a path "
+                "for its AgentX socket"
+            )
         for directory in (self.places.directory, self.places.persistent):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(directory, 0o700)
-        text = snmpd_conf(self.section, self.sys_name, self.places, self.views)
+        text = snmpd_conf(self.section, self.sys_name, self.places, SUBTREES, ENTERPRISE)
         write_atomic(self.places.conf, text.encode())
         persistent = self.places.persistent / "snmpd.conf"
         if not persistent.exists():
@@ -87,6 +97,7 @@ class SnmpService:
         except TimeoutError as exc:
             raise StartError(f"snmpd did not start within {START_TIMEOUT_S:g} s") from exc
         self.tasks.spawn(self._follow(self.process), "snmpd-log")
+        self.tasks.spawn(self.client.run(), "snmp-subagent")
 
     async def _until_ready(self) -> None:
         """Log snmpd's lines until it says it runs; if it exits first, fail with its words."""
@@ -128,11 +139,11 @@ class SnmpService:
         await self.tasks.wait()
 
     async def stop(self) -> None:
-        self.tasks.closing = True
+        """The subagent goes first, so that snmpd's going is no lost session."""
+        await self.tasks.cancel_all()
         process, self.process = self.process, None
         if process is not None and await end_child(process, STOP_TIMEOUT_S, signal.SIGTERM):
             self.events.emit("snmp.killed", Severity.WARNING, "snmpd did not stop; killed")
-        await self.tasks.cancel_all()
 
     def _places(self) -> str:
         return ", ".join(transport_address(a, self.section.port) for a in self.section.bind)
@@ -145,6 +156,10 @@ class SnmpService:
             "users": len(self.section.users),
             "v2c": bool(self.section.v2c_community),
             "log_lines_dropped": self.cap.dropped_total,
+            "subagent": "registered" if self.client.registered else "not registered",
+            "subagent_sessions": self.client.sessions,
+            "agentx_requests": self.client.subagent.counters.requests,
+            "sets_refused": self.client.subagent.counters.sets_refused,
         }
 
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware.base.config.schema import SnmpSection
+from services.snmp.agentx import Oid
 
 VIEW = "appliance"
 """The one view every user and community reads through; snmpd's own tables (USM, VACM,
 targets, 1.3.6.1.6.3) are outside it."""
 
-SYSTEM_GROUP = "1.3.6.1.2.1.1"
+SYSTEM_GROUP = (1, 3, 6, 1, 2, 1, 1)
 
 # net-snmp's names of the protocols our config allows.
 AUTH_PROTOCOLS = {"SHA": "SHA", "SHA-256": "SHA-256", "SHA-512": "SHA-512"}
@@ -32,6 +33,11 @@ class SnmpdPlaces:
         return self.directory / "snmpd.conf"
 
     @property
+    def agentx(self) -> Path:
+        """The AgentX socket our subagent connects to (owner-only)."""
+        return self.directory / "agentx.sock"
+
+    @property
     def persistent(self) -> Path:
         """snmpd's persistent directory: engine ID, engine boots, localized user keys."""
         return self.directory / "persist"
@@ -45,26 +51,37 @@ def transport_address(address: str, port: int) -> str:
 
 
 def snmpd_conf(
-    section: SnmpSection, sys_name: str, places: SnmpdPlaces, views: Sequence[str] = ()
-) -> str:
-    """The whole file: where to listen, the system group, users, the v2c community.
-
-    `views` are the subtrees readable besides the system group (the subagent's)."""
+    section: SnmpSection, sys_name: str, places: SnmpdPlaces, views: Sequence[Oid] = (),
+    object_id: Oid = (),
+) -> str:  # fmt: skip
+    """The whole file: where to listen, the system group, the AgentX master socket, users,
+    the v2c community. `views` are the subtrees readable besides the system group (the
+    subagent's); `object_id` is sysObjectID."""
     addresses = ",".join(transport_address(a, section.port) for a in section.bind)
     lines = [
         "# Written by the appliance from [services.snmp] at each start; edits are lost.",
         f"[snmp] persistentDir {places.persistent}",
         f"agentAddress {addresses}",
         "dontLogTCPWrappersConnects yes",
+        "master agentx",
+        f"agentXSocket unix:{places.agentx}",
+        "agentXPerms 0600 0700",
         f"sysName {sys_name}",
-        f"sysContact {section.sys_contact}",
-        f"sysLocation {section.sys_location}",
         "sysServices 76",
     ]
-    lines += [f"view {VIEW} included .{subtree}" for subtree in (SYSTEM_GROUP, *views)]
+    # snmpd refuses these tokens without a value; left out, the objects read as empty.
+    lines += [f"sysContact {section.sys_contact}"] if section.sys_contact else []
+    lines += [f"sysLocation {section.sys_location}"] if section.sys_location else []
+    if object_id:
+        lines.append(f"sysObjectID {_dotted(object_id)}")
+    lines += [f"view {VIEW} included {_dotted(tree)}" for tree in (SYSTEM_GROUP, *views)]
     lines += _users(section)
     lines += _community(section)
     return "\n".join(lines) + "\n"
+
+
+def _dotted(oid: Oid) -> str:
+    return "".join(f".{number}" for number in oid)
 
 
 def _users(section: SnmpSection) -> list[str]:

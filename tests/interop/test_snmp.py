@@ -1,6 +1,8 @@
-"""net-snmp's clients against the appliance's SNMP service (snmpd as a supervised child):
-SNMPv3 authPriv reads the system group; v1, v2c, noAuthNoPriv and authNoPriv get nothing;
-a wrong passphrase is an event; snmpd killed is restarted."""
+"""net-snmp's clients against the appliance's SNMP service (snmpd as a supervised child with
+our AgentX subagent): SNMPv3 authPriv reads the system group, the NTPv4-MIB and our MIB with
+the values `status --json` shows; v1, v2c, noAuthNoPriv and authNoPriv get nothing; sets are
+refused; snmpd's own tables are hidden; a wrong passphrase is an event; snmpd killed is
+restarted and the subagent registers again within 5 s."""
 
 import json
 import os
@@ -10,11 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from services.snmp.objects import ENTERPRISE, ntp_in_packets
 from tests.interop.netsnmp import NetSnmp, SnmpUser
 from tests.scenarios.appliance import Booted, timeserver, write_config
 from tests.tools import free_port, require
 
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
+NTP_MIB = "1.3.6.1.2.1.197"
+OURS = ".".join(str(n) for n in ENTERPRISE)
 SYS_LOCATION = "1.3.6.1.2.1.1.6.0"
 USER = SnmpUser()
 
@@ -24,10 +29,13 @@ class Box:
         self.booted = booted
         self.client = client
 
-    def snmp_status(self) -> dict[str, object]:
+    def snmp_status_tree(self) -> dict[str, dict[str, object]]:
         raw = timeserver("status", "--data-dir", str(self.booted.data_dir), "--json").stdout
-        section: dict[str, object] = json.loads(raw)["snmp"]
-        return section
+        tree: dict[str, dict[str, object]] = json.loads(raw)
+        return tree
+
+    def snmp_status(self) -> dict[str, object]:
+        return self.snmp_status_tree()["snmp"]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +50,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
     )
     booted = Booted(directory / "data", config)
     booted.wait_event("appliance.ready")
+    booted.wait_event("snmp.subagent_registered")
     yield Box(booted, NetSnmp(directory / "client", port))
     booted.stop()
 
@@ -102,5 +111,49 @@ def test_killed_snmpd_is_restarted(box: Box) -> None:
         time.sleep(0.2)
     else:
         raise AssertionError(f"snmpd not restarted: {status}")
+    restarted = time.monotonic()
+    while time.monotonic() - restarted < 5:
+        if box.client.get(USER.v3(), f"{OURS}.1.1.1.0").stdout.count("INTEGER:") == 1:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the subagent did not register again within 5 s")
+    assert box.snmp_status()["subagent"] == "registered"
     result = box.client.get(USER.v3(), SYS_NAME)
     assert result.returncode == 0, result.stderr
+
+
+def walk(box: Box, program: str, root: str) -> dict[str, str]:
+    result = box.client.run(program, USER.v3(), root)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line]
+    return {name.lstrip("."): value for name, value in rows}
+
+
+@pytest.mark.parametrize("program", ["snmpwalk", "snmpbulkwalk"])
+def test_walks_of_both_mibs_match_the_status(box: Box, program: str) -> None:
+    ntp, ours = walk(box, program, NTP_MIB), walk(box, program, OURS)
+    status = box.snmp_status_tree()
+    timing, gps = status["timing"], status["gps"]
+    assert ntp[f"{NTP_MIB}.1.2.2.0"] == f"Gauge32: {timing['stratum']}"
+    assert ntp[f"{NTP_MIB}.1.2.4.0"] == f'STRING: "{timing["refid"]}"'
+    assert ntp[f"{NTP_MIB}.1.2.12.0"] == f"Counter32: {ntp_in_packets(status['ntp'])}"
+    states = {"FREERUN": 1, "LOCKED": 2, "HOLDOVER": 3, "UNSYNC": 4}
+    assert ours[f"{OURS}.1.1.1.0"] == f"INTEGER: {states[timing['sync_state']]}"
+    assert ours[f"{OURS}.1.1.5.0"] == f"INTEGER: {timing['ptp_clock_class']}"
+    assert ours[f"{OURS}.1.2.2.0"] == f"Gauge32: {gps['satellites_used']}"
+    assert ours[f"{OURS}.1.3.1.2.5"] == 'STRING: "ntp"'
+    assert ours[f"{OURS}.1.3.1.3.10"] == "INTEGER: 1"  # snmp itself is running
+    assert ours[f"{OURS}.1.4.1.0"] == f"Counter64: {status['ntp']['served']}"
+
+
+def test_sets_are_refused_and_snmpd_s_own_tables_are_hidden(box: Box) -> None:
+    name = f"{OURS}.1.1.5.0"
+    before = box.client.get(USER.v3(), name).stdout
+    result = box.client.run("snmpset", USER.v3(), name, "i", "6")
+    assert result.returncode != 0 and (
+        "noAccess" in result.stderr or "notWritable" in result.stderr
+    )
+    assert box.client.get(USER.v3(), name).stdout == before
+    hidden = box.client.run("snmpwalk", USER.v3(), "1.3.6.1.6.3")
+    assert not [line for line in hidden.stdout.splitlines() if "No more variables" not in line]

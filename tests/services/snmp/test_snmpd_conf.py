@@ -13,7 +13,9 @@ USER = {"name": "nms", "auth": "SHA-512", "auth_passphrase": "auth-pass-1",
 
 def conf(**keys: object) -> list[str]:
     section = SnmpSection.model_validate({"enabled": True, "port": 1161, **keys})
-    return snmpd_conf(section, "clock-1", PLACES, ["1.3.6.1.2.1.197"]).splitlines()
+    return snmpd_conf(
+        section, "clock-1", PLACES, [(1, 3, 6, 1, 2, 1, 197)], (1, 3, 6, 1, 4, 1, 9)
+    ).splitlines()
 
 
 def test_listens_where_bind_says_and_keeps_state_in_the_data_directory() -> None:
@@ -21,6 +23,9 @@ def test_listens_where_bind_says_and_keeps_state_in_the_data_directory() -> None
     assert "agentAddress udp:127.0.0.1:1161,udp6:[::1]:1161" in lines
     assert "[snmp] persistentDir /data/snmp/persist" in lines
     assert "sysName clock-1" in lines
+    assert "sysObjectID .1.3.6.1.4.1.9" in lines
+    assert "agentXSocket unix:/data/snmp/agentx.sock" in lines
+    assert "agentXPerms 0600 0700" in lines
 
 
 def test_users_are_read_only_with_authentication_and_privacy() -> None:

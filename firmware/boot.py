@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware import __version__
 from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
@@ -48,6 +49,7 @@ from services.ntp.keys import key_type
 from services.ntp.service import NtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
+from services.snmp.service import SnmpService
 from services.ssh.server import SshService
 from services.syslog.forwarder import SyslogForwarder
 from services.telnet.server import TelnetService
@@ -189,6 +191,14 @@ def _telnet(config: Config, context: Context) -> Service:
     )
 
 
+def _snmp(config: Config, context: Context) -> Service:
+    name = config.device.name or context.identity.hostname
+    return SnmpService(
+        config.services.snmp, name, context.data_dir / "snmp", context.events, context.status,
+        __version__,
+    )  # fmt: skip
+
+
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
     panel = config.panel
     path = context.data_dir / "keypad.json"
@@ -243,6 +253,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         lambda c: c.services.telnet.enabled,
         lambda c: (c.services.telnet, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _telnet,
+    ),
+    ServiceSpec(
+        "snmp", lambda c: c.services.snmp.enabled, lambda c: (c.services.snmp, c.device.name), _snmp
     ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(

@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware.base.child_process import end_child
 from firmware.base.config.schema import NtpSection
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import Backoff, ServiceTasks, StartError
@@ -189,12 +191,4 @@ class NtpService:
 
 async def _end(process: asyncio.subprocess.Process, terminated: bool = False) -> None:
     """Wait for a worker told to stop (`terminated`), killing it if it takes too long."""
-    if not terminated and process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-    try:
-        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
+    await end_child(process, STOP_TIMEOUT_S, None if terminated else signal.SIGKILL)

@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from firmware.base.config.schema import SERVICE_NAMES, Config
+from firmware.base.config.secrets import REDACTED, is_secret
 from firmware.base.small_file import UnreadableFile, read_regular_file
 
 
@@ -126,7 +127,8 @@ def describe_error(error: ErrorDetails) -> str:
     loc = error["loc"]
     path = ".".join(str(part) for part in loc) or "(top level)"
     kind = error["type"]
-    value = _show(error.get("input"))
+    given = error.get("input")
+    value = REDACTED if is_secret(Config, _key(loc)) else _show(given)
     if kind == "extra_forbidden":
         allowed = ", ".join(_fields_at(Config, loc[:-1])) or "none"
         return f"{path}: unknown key (allowed here: {allowed})"
@@ -135,10 +137,19 @@ def describe_error(error: ErrorDetails) -> str:
         return f"{path}: {value} is out of range {low}..{high}"
     if kind == "missing":
         return f"{path}: required key is missing"
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return f"{path}: {value}: {message[0].lower()}{message[1:]}"
+    if isinstance(given, dict):  # a table's own check: the message names what is wrong
+        return f"{path}: {_message(error)}"
+    return f"{path}: {value}: {_message(error)}"
+
+
+def _message(error: ErrorDetails) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{message[0].lower()}{message[1:]}"
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    """The dotted key of an error location; the items of a list share their list's key."""
+    return ".".join(part for part in loc if isinstance(part, str))
 
 
 def _show(value: object) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
 from firmware.base.config.fields import ANY_ADDRESS, Address, LinkName, Network, Port, Section
 
@@ -104,9 +105,107 @@ class TelnetSection(ServiceSection):
     port: Port = Field(23, description="TCP port of the telnet service.")
 
 
+# What goes into snmpd's config file: printable ASCII without quotes or backslashes, so a
+# value can never end its line or its quoted string early.
+_PLAIN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def _snmp_text(low: int, high: int, spaces: bool = False) -> AfterValidator:
+    def check(text: str) -> str:
+        if not low <= len(text) <= high:
+            raise ValueError(f"must be {low} to {high} characters long")
+        if not _PLAIN.fullmatch(text.replace(" ", "") if spaces else text):
+            raise ValueError(
+                "only printable ASCII characters are allowed, without quotes or backslashes"
+                + ("" if spaces else " or spaces")
+            )
+        return text
+
+    return AfterValidator(check)
+
+
+def _snmp_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", text):
+        raise ValueError("a name is 1 to 32 letters, digits, '.', '_' or '-'")
+    return text
+
+
+def _community(text: str) -> str:
+    if text and not re.fullmatch(r"[A-Za-z0-9._~+=@%-]{8,32}", text):
+        raise ValueError("a community is 8 to 32 letters, digits or ._~+=@%-")
+    return text
+
+
+SnmpName = Annotated[str, AfterValidator(_snmp_name)]
+SnmpPassphrase = Annotated[str, _snmp_text(8, 64)]
+SnmpCommunity = Annotated[str, AfterValidator(_community)]
+SnmpText = Annotated[str, _snmp_text(0, 255, spaces=True)]
+
+
+class SnmpUser(Section):
+    """One SNMPv3 user (USM): authenticated and encrypted, read-only."""
+
+    name: SnmpName = Field(description="User name (letters, digits, . _ -; up to 32).")
+    auth: Literal["SHA-256", "SHA-512", "SHA"] = Field(
+        "SHA-256", description="Authentication protocol."
+    )
+    auth_passphrase: SnmpPassphrase = Field(
+        json_schema_extra={"secret": True},
+        description="Authentication passphrase: 8 to 64 printable characters, no quotes, no \\.",
+    )
+    priv: Literal["AES"] = Field("AES", description="Privacy (encryption) protocol: AES-128.")
+    priv_passphrase: SnmpPassphrase = Field(
+        json_schema_extra={"secret": True},
+        description="Privacy passphrase: 8 to 64 printable characters, no quotes, no \\.",
+    )
+
+
+class SnmpTrap(Section):
+    """One notification target."""
+
+    address: Address = Field(description="Address of the receiver (the NMS).")
+    port: Port = Field(162, description="UDP port of the receiver.")
+    version: Literal["v3", "v2c"] = Field("v3", description="SNMPv3 (as `user`) or v2c.")
+    inform: bool = Field(
+        True, description="v3: send informs (acknowledged, resent) rather than traps."
+    )
+    user: str = Field("", description="v3: the name of one of [[services.snmp.users]].")
+    community: SnmpCommunity = Field(
+        "", json_schema_extra={"secret": True}, description="v2c: the receiver's community."
+    )
+
+
 class SnmpSection(ServiceSection):
-    enabled: bool = Field(False, description="Run the SNMP agent.")
+    """SNMP: net-snmp's snmpd answers, read-only, with the users configured here."""
+
+    enabled: bool = Field(False, description="Run the SNMP agent (net-snmp's snmpd).")
     port: Port = Field(161, description="UDP port of the SNMP agent.")
+    users: list[SnmpUser] = Field(
+        default_factory=list,
+        description="SNMPv3 users ([[services.snmp.users]]), read-only, authPriv only.",
+    )
+    v2c_community: SnmpCommunity = Field(
+        "",
+        json_schema_extra={"secret": True},
+        description="Read-only SNMPv2c community; empty turns v2c off. SNMPv1 is never answered.",
+    )
+    traps: list[SnmpTrap] = Field(
+        default_factory=list, description="Where notifications go ([[services.snmp.traps]])."
+    )
+    sys_contact: SnmpText = Field("", description="sysContact: who looks after the appliance.")
+    sys_location: SnmpText = Field("", description="sysLocation: where the appliance is.")
+
+    @model_validator(mode="after")
+    def _known_users(self) -> SnmpSection:
+        names = [user.name for user in self.users]
+        if len(set(names)) != len(names):
+            raise ValueError("users: each user name may appear once")
+        for trap in self.traps:
+            if trap.version == "v3" and trap.user not in names:
+                raise ValueError(f"traps: {trap.address}: user {trap.user!r} is not in users")
+            if trap.version == "v2c" and not trap.community:
+                raise ValueError(f"traps: {trap.address}: a v2c target needs a community")
+        return self
 
 
 class HttpsSection(ServiceSection):

@@ -10,11 +10,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from firmware.base.atomic_file import remove_stale_temporaries, write_atomic
-from firmware.base.config.audit import REDACTED, AuditLog
+from firmware.base.config.audit import AuditLog
 from firmware.base.config.layout import render
 from firmware.base.config.load import ConfigError, parse_config, parse_document, read_text
 from firmware.base.config.schema import Config
+from firmware.base.config.secrets import REDACTED, is_secret, redacted, scrub
 from hal.clock import Clock
+
+__all__ = ["FACTORY_CONFIG", "ConfigStore", "is_secret", "redacted"]
 
 FACTORY_CONFIG = (
     b"# Written at first boot: every key has its default (see docs/config.md).\n"
@@ -109,8 +112,8 @@ class ConfigStore:
         now = self.clock.now_ns()
         for key in keys:
             secret = is_secret(Config, key)
-            before = REDACTED if secret else _get(old, key)
-            after = REDACTED if secret else _get(new, key)
+            before = REDACTED if secret else scrub(Config, f"{key}.", _get(old, key))
+            after = REDACTED if secret else scrub(Config, f"{key}.", _get(new, key))
             self.audit.record(now, who, source, key, before, after)
 
 
@@ -150,34 +153,3 @@ def _get(config: BaseModel, key: str) -> object:
     for name in key.split("."):
         node = node.get(name) if isinstance(node, dict) else None
     return node
-
-
-def is_secret(model: type[BaseModel], key: str) -> bool:
-    """True when the schema marks the key (or a table holding it) as secret."""
-    table: Any = model
-    for name in key.split("."):
-        is_table = isinstance(table, type) and issubclass(table, BaseModel)
-        field = table.model_fields.get(name) if is_table else None
-        if field is None:
-            return False
-        extra = field.json_schema_extra
-        if isinstance(extra, dict) and extra.get("secret"):
-            return True
-        table = field.annotation
-    return False
-
-
-def redacted(config: BaseModel, model: type[BaseModel] = Config) -> dict[str, Any]:
-    """The config as plain data with the values of secret keys replaced."""
-    data: dict[str, Any] = config.model_dump(mode="json")
-
-    def walk(node: dict[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            path = f"{prefix}{key}"
-            if is_secret(model, path):
-                node[key] = REDACTED
-            elif isinstance(value, dict):
-                walk(value, f"{path}.")
-
-    walk(data, "")
-    return data

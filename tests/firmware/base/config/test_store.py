@@ -122,3 +122,45 @@ def test_first_boot_writes_the_factory_config_and_later_loads_need_the_file(
         store.reload("config file", "SIGHUP")
     assert caught.value.problems == [f"{tmp_path / 'config.toml'}: no such file"]
     assert store.config.services.ntp.port == 123
+
+
+SNMP_USER = {"name": "nms", "auth_passphrase": "auth-secret-1", "priv_passphrase": "priv-secret-1"}
+
+
+def test_secrets_in_lists_of_tables_are_redacted_in_the_audit_and_the_shown_config(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path)
+    store.load(first_boot=True)
+    store.set({"services.snmp.users": [SNMP_USER], "services.snmp.v2c_community": "reader-1234"},
+              "admin", "ssh 192.0.2.7")  # fmt: skip
+    audit = (tmp_path / "audit.log").read_text()
+    assert "secret-1" not in audit and "reader-1234" not in audit
+    users = next(e for e in store.audit.entries() if e.key == "services.snmp.users")
+    assert users.new == [{"name": "nms", "auth": "SHA-256", "auth_passphrase": REDACTED,
+                          "priv": "AES", "priv_passphrase": REDACTED}]  # fmt: skip
+    shown = redacted(store.config)["services"]["snmp"]
+    assert shown["users"][0]["priv_passphrase"] == REDACTED
+    assert shown["v2c_community"] == REDACTED
+    assert is_secret(WithSecret, "snmp.name")
+
+
+def test_a_bad_secret_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.load(first_boot=True)
+    for user in ({**SNMP_USER, "auth_passphrase": "short"},
+                 {**SNMP_USER, "auth_passphrase": 'quote"secret'}):  # fmt: skip
+        with pytest.raises(ConfigError) as caught:
+            store.set({"services.snmp.users": [user]}, "admin", "console")
+        (problem,) = caught.value.problems
+        problem = problem.split("config.toml: ", 1)[1]
+        assert problem.startswith("services.snmp.users.0.auth_passphrase: <redacted>: ")
+        assert "short" not in problem and "secret" not in problem
+    trap = {"address": "192.0.2.1", "user": "nobody"}
+    with pytest.raises(ConfigError) as caught:
+        store.set({"services.snmp.users": [SNMP_USER], "services.snmp.traps": [trap]},
+                  "admin", "console")  # fmt: skip
+    (problem,) = caught.value.problems
+    assert problem.split("config.toml: ", 1)[1] == (
+        "services.snmp: traps: 192.0.2.1: user 'nobody' is not in users"
+    )

@@ -1,0 +1,159 @@
+"""net-snmp's clients against the appliance's SNMP service (snmpd as a supervised child with
+our AgentX subagent): SNMPv3 authPriv reads the system group, the NTPv4-MIB and our MIB with
+the values `status --json` shows; v1, v2c, noAuthNoPriv and authNoPriv get nothing; sets are
+refused; snmpd's own tables are hidden; a wrong passphrase is an event; snmpd killed is
+restarted and the subagent registers again within 5 s."""
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from services.snmp.objects import ENTERPRISE, ntp_in_packets
+from tests.interop.netsnmp import NetSnmp, SnmpUser
+from tests.scenarios.appliance import Booted, timeserver, write_config
+from tests.tools import free_port, require
+
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+NTP_MIB = "1.3.6.1.2.1.197"
+OURS = ".".join(str(n) for n in ENTERPRISE)
+SYS_LOCATION = "1.3.6.1.2.1.1.6.0"
+USER = SnmpUser()
+
+
+class Box:
+    def __init__(self, booted: Booted, client: NetSnmp) -> None:
+        self.booted = booted
+        self.client = client
+
+    def snmp_status_tree(self) -> dict[str, dict[str, object]]:
+        raw = timeserver("status", "--data-dir", str(self.booted.data_dir), "--json").stdout
+        tree: dict[str, dict[str, object]] = json.loads(raw)
+        return tree
+
+    def snmp_status(self) -> dict[str, object]:
+        return self.snmp_status_tree()["snmp"]
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
+    require("snmpd")
+    directory = tmp_path_factory.mktemp("snmp")
+    port = free_port()
+    config = write_config(
+        directory / "config.toml",
+        f'[device]\nname = "clock-7"\n[services.snmp]\nenabled = true\nport = {port}\n'
+        'bind = ["127.0.0.1"]\nsys_location = "rack 4, room 2"\n' + USER.toml(),
+    )
+    booted = Booted(directory / "data", config)
+    booted.wait_event("appliance.ready")
+    booted.wait_event("snmp.subagent_registered")
+    yield Box(booted, NetSnmp(directory / "client", port))
+    booted.stop()
+
+
+def value(output: str) -> str:
+    return output.split(" = ", 1)[1].strip()
+
+
+def test_v3_auth_priv_reads_the_system_group(box: Box) -> None:
+    result = box.client.get(USER.v3(), SYS_NAME, SYS_LOCATION)
+    assert result.returncode == 0, result.stderr
+    name, location = result.stdout.splitlines()
+    assert value(name) == 'STRING: "clock-7"'
+    assert value(location) == 'STRING: "rack 4, room 2"'
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["-v1", "-c", "public"], ["-v2c", "-c", "public"], USER.v3("noAuthNoPriv"),
+     USER.v3("authNoPriv")],
+    ids=["v1", "v2c", "noAuthNoPriv", "authNoPriv"],
+)  # fmt: skip
+def test_everything_but_v3_auth_priv_is_refused(box: Box, options: list[str]) -> None:
+    result = box.client.get(options, SYS_NAME)
+    assert result.returncode != 0
+    assert "clock-7" not in result.stdout
+
+
+def test_a_wrong_passphrase_is_refused_and_logged(box: Box) -> None:
+    wrong = SnmpUser(auth_passphrase="not-the-pass-123")
+    result = box.client.get(wrong.v3(), SYS_NAME)
+    assert result.returncode != 0 and "Authentication failure" in result.stderr
+    event = box.booted.wait_event("snmp.auth_failed")
+    assert event["security"] is True and "nms" in str(event["message"])
+    log = (box.booted.data_dir / "events.log").read_text()
+    assert "not-the-pass" not in log and USER.auth_passphrase not in log
+
+
+def test_snmpd_files_are_owner_only_and_hold_no_stock_config(box: Box) -> None:
+    directory = box.booted.data_dir / "snmp"
+    assert directory.stat().st_mode & 0o077 == 0
+    conf = (directory / "snmpd.conf").read_text()
+    assert (directory / "snmpd.conf").stat().st_mode & 0o077 == 0
+    assert "rocommunity" not in conf and "com2sec" not in conf
+    assert (directory / "persist" / "snmpd.conf").exists()  # engine ID and boots live here
+
+
+def test_killed_snmpd_is_restarted(box: Box) -> None:
+    pid = box.snmp_status()["pid"]
+    assert isinstance(pid, int)
+    os.kill(pid, signal.SIGKILL)
+    box.booted.wait_event("service.crashed")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        status = box.snmp_status()
+        if status["state"] == "running" and status["pid"] not in (None, pid):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"snmpd not restarted: {status}")
+    restarted = time.monotonic()
+    while time.monotonic() - restarted < 5:
+        if box.client.get(USER.v3(), f"{OURS}.1.1.1.0").stdout.count("INTEGER:") == 1:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the subagent did not register again within 5 s")
+    assert box.snmp_status()["subagent"] == "registered"
+    result = box.client.get(USER.v3(), SYS_NAME)
+    assert result.returncode == 0, result.stderr
+
+
+def walk(box: Box, program: str, root: str) -> dict[str, str]:
+    result = box.client.run(program, USER.v3(), root)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line]
+    return {name.lstrip("."): value for name, value in rows}
+
+
+@pytest.mark.parametrize("program", ["snmpwalk", "snmpbulkwalk"])
+def test_walks_of_both_mibs_match_the_status(box: Box, program: str) -> None:
+    ntp, ours = walk(box, program, NTP_MIB), walk(box, program, OURS)
+    status = box.snmp_status_tree()
+    timing, gps = status["timing"], status["gps"]
+    assert ntp[f"{NTP_MIB}.1.2.2.0"] == f"Gauge32: {timing['stratum']}"
+    assert ntp[f"{NTP_MIB}.1.2.4.0"] == f'STRING: "{timing["refid"]}"'
+    assert ntp[f"{NTP_MIB}.1.2.12.0"] == f"Counter32: {ntp_in_packets(status['ntp'])}"
+    states = {"FREERUN": 1, "LOCKED": 2, "HOLDOVER": 3, "UNSYNC": 4}
+    assert ours[f"{OURS}.1.1.1.0"] == f"INTEGER: {states[timing['sync_state']]}"
+    assert ours[f"{OURS}.1.1.5.0"] == f"INTEGER: {timing['ptp_clock_class']}"
+    assert ours[f"{OURS}.1.2.2.0"] == f"Gauge32: {gps['satellites_used']}"
+    assert ours[f"{OURS}.1.3.1.2.5"] == 'STRING: "ntp"'
+    assert ours[f"{OURS}.1.3.1.3.10"] == "INTEGER: 1"  # snmp itself is running
+    assert ours[f"{OURS}.1.4.1.0"] == f"Counter64: {status['ntp']['served']}"
+
+
+def test_sets_are_refused_and_snmpd_s_own_tables_are_hidden(box: Box) -> None:
+    name = f"{OURS}.1.1.5.0"
+    before = box.client.get(USER.v3(), name).stdout
+    result = box.client.run("snmpset", USER.v3(), name, "i", "6")
+    assert result.returncode != 0 and (
+        "noAccess" in result.stderr or "notWritable" in result.stderr
+    )
+    assert box.client.get(USER.v3(), name).stdout == before
+    hidden = box.client.run("snmpwalk", USER.v3(), "1.3.6.1.6.3")
+    assert not [line for line in hidden.stdout.splitlines() if "No more variables" not in line]

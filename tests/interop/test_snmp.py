@@ -132,6 +132,7 @@ def walk(box: Box, program: str, root: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("program", ["snmpwalk", "snmpbulkwalk"])
 def test_walks_of_both_mibs_match_the_status(box: Box, program: str) -> None:
+    box.booted.wait_event("timing.locked", seconds=60)  # the GPS counts settle once locked
     ntp, ours = walk(box, program, NTP_MIB), walk(box, program, OURS)
     status = box.snmp_status_tree()
     timing, gps = status["timing"], status["gps"]

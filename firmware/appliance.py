@@ -128,6 +128,13 @@ class Appliance:
             for spec in self.specs
             if spec.enabled(old) != spec.enabled(new) or spec.settings(old) != spec.settings(new)
         ]
+        retuned = [
+            spec.name
+            for spec in changed
+            if spec.enabled(old) and spec.enabled(new)
+            and self.supervisor.retune(spec.name, spec.settings(new))
+        ]  # fmt: skip
+        changed = [spec for spec in changed if spec.name not in retuned]
         for spec in reversed(changed):
             await self.supervisor.stop(spec.name)
         self.config = new
@@ -135,10 +142,11 @@ class Appliance:
             if spec.enabled(new):
                 await self.supervisor.start(spec.build(new, self.context))
         names = [spec.name for spec in changed]
+        live = f"; changed without a restart: {', '.join(retuned)}" if retuned else ""
         events.emit(
             "config.reloaded",
             Severity.NOTICE,
-            f"config reloaded; restarted: {', '.join(names) or 'none'}",
+            f"config reloaded; restarted: {', '.join(names) or 'none'}{live}",
         )
         return names
 

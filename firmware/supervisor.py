@@ -103,6 +103,17 @@ class Supervisor:
         await runner.first_attempt.wait()
         return runner.state == "running"
 
+    def retune(self, name: str, settings: object) -> bool:
+        """Hand a running service new settings it takes without a restart, if it can (a
+        `retune(settings) -> bool` method of its own); False: restart it instead."""
+        runner = self.runners.get(name)
+        retune = getattr(runner.service, "retune", None) if runner is not None else None
+        return (
+            runner is not None
+            and runner.state == "running"
+            and bool(retune is not None and retune(settings))
+        )
+
     async def stop(self, name: str) -> None:
         runner = self.runners.pop(name, None)
         if runner is not None:

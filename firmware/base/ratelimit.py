@@ -60,12 +60,16 @@ class ClientTable:
     def __init__(
         self, interval_s: float, burst: int, leak: int, clients: int, rng: random.Random
     ) -> None:
-        self.refill_ns, self.leak_mask = bucket(interval_s, leak)
-        self.burst = burst
+        self.set_limits(interval_s, burst, leak)
         self.clients = clients
         self.rng = rng
         self.table: OrderedDict[str, list[int]] = OrderedDict()
         """address -> [tokens, last request, requests, kiss budget]"""
+
+    def set_limits(self, interval_s: float, burst: int, leak: int) -> None:
+        """New limits for every client from now on; what each has spent is kept."""
+        self.refill_ns, self.leak_mask = bucket(interval_s, leak)
+        self.burst = burst
 
     def admit(self, address: str, now_ns: int, limited: bool = True) -> Admission:
         """Records a request at host time `now_ns`; a client exempt from the limit

@@ -81,6 +81,9 @@ class Engine:
         its snapshot is still fresh, as the fast path tells by its own clock."""
         if policy.access is not self.policy.access:
             self.decide = _cached(policy)
+        if policy.limits != self.policy.limits and isinstance(self.clients, ClientTable):
+            limits = policy.limits
+            self.clients.set_limits(limits.interval_s, limits.burst, limits.leak)
         self.policy = policy
         self.stale = monotonic_ns > policy.template.fresh_until_ns
         self.synchronised = policy.template.synchronised and not self.stale

@@ -8,11 +8,12 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from firmware.base.config.schema import NtpSection
 from services.ntp.engine import Engine
 from services.ntp.fast import native
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
-from services.ntp.policy import Policy, served_clock, with_keys, with_snapshot
+from services.ntp.policy import Policy, served_clock, with_config, with_keys, with_snapshot
 from services.ntp.shared_state import SharedState
 from services.ntp.worker_clock import WorkerClock
 
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 class Housekeeping:
     def __init__(
         self, clock: WorkerClock, engine: Engine, fast: FastPath | None, keys: KeyRing,
-        shared: SharedState, index: int,
+        shared: SharedState, index: int, config: NtpSection,
     ) -> None:  # fmt: skip
+        self.config = config
+        self.settings_generation = 0
         self.clock = clock
         self.engine = engine
         self.fast = fast
@@ -52,9 +55,26 @@ class Housekeeping:
             with_snapshot(self.engine.policy, clock.sync, reference, clock.published, served)
         )
 
+    def retune(self) -> None:
+        """New live settings from the appliance (rules, allow-list, rate limit, bad-MAC answer,
+        trusted keys), taken between requests: no restart, no request missed."""
+        found = self.shared.settings(self.settings_generation)
+        if found is None:
+            return
+        self.settings_generation, settings = found
+        try:
+            config = NtpSection.model_validate({**self.config.model_dump(mode="json"), **settings})
+        except ValueError:
+            return  # the appliance checked them; a damaged slot is ignored, not served
+        self.config = config
+        self.keys.trusted = frozenset(config.trusted_keys)
+        self.apply(with_config(self.engine.policy, config, self.keys.usable()))
+
     def run(self, host_ns: int) -> None:
-        """Ten times a second: the keys file if it changed, counters and clients out."""
+        """Ten times a second: new settings, the keys file if it changed, counters and
+        clients out."""
         self.refresh(host_ns)
+        self.retune()
         with contextlib.suppress(KeysFileError, OSError):
             if self.keys.reload():
                 self.apply(with_keys(self.engine.policy, self.keys.usable()))

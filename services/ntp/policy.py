@@ -128,6 +128,12 @@ def compile_config(config: NtpSection, keys: list[NtpKey]) -> Policy:
     )
 
 
+def with_config(policy: Policy, config: NtpSection, keys: list[NtpKey]) -> Policy:
+    """The policy of new settings, serving the same snapshot (a live change of rules, rate
+    limit, bad-MAC answer or trusted keys)."""
+    return replace(compile_config(config, keys), template=policy.template, clock=policy.clock)
+
+
 def with_keys(policy: Policy, keys: list[NtpKey]) -> Policy:
     return replace(policy, keys=Keys(tuple(keys)))
 

@@ -23,6 +23,8 @@ from services.ntp.policy import STALE_NS
 from services.ntp.shared_state import MAX_WORKERS, SharedState, TimingView
 
 PUBLISH_S = 0.02
+LIVE_SETTINGS = ("rules", "allow", "ratelimit", "auth_failure", "trusted_keys")
+"""What the workers take between requests: changing these never restarts NTP."""
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 3.0
 # A dead worker is replaced at once; one that keeps dying waits longer each time, while the
@@ -127,6 +129,24 @@ class NtpService:
             self._event(
                 "ntp.worker_replaced", Severity.NOTICE, f"NTP worker {index} replaced (pid {pid})"
             )
+
+    def retune(self, config: NtpSection) -> bool:
+        """Take `config` without a restart when only what the workers can change between
+        requests differs (rules, allow-list, rate limit but its table size, the bad-MAC
+        answer, trusted keys); False when the pool must be restarted."""
+        if self.shared is None:
+            return False
+        old, new = self.config.model_dump(mode="json"), config.model_dump(mode="json")
+        live = {name: new[name] for name in LIVE_SETTINGS}
+        same = {name: value for name, value in new.items() if name not in LIVE_SETTINGS}
+        if same != {name: old[name] for name in same}:
+            return False
+        if old["ratelimit"]["clients"] != new["ratelimit"]["clients"]:
+            return False  # the client table is sized when a worker starts
+        if not self.shared.write_settings(live):
+            return False
+        self.config = config
+        return True
 
     def _retire(self, index: int) -> None:
         """Keep what a worker that is gone counted; its slot starts again from zero."""

@@ -48,7 +48,12 @@ COUNT_AT = LEAPS_AT + MAX_LEAPS * LEAP.size
 SYNC_AT = COUNT_AT + 1
 WORKERS_AT = (SYNC_AT + SYNC.size + 7) // 8 * 8
 CLIENTS_AT = WORKERS_AT + MAX_WORKERS * WORKER.size
-SIZE = CLIENTS_AT + MAX_WORKERS * CLIENT_SLOT
+SETTINGS_AT = CLIENTS_AT + MAX_WORKERS * CLIENT_SLOT
+SETTINGS = struct.Struct("=QI")  # generation (odd while being written), length
+SETTINGS_SLOT = 64 * 1024
+"""The NTP settings a running pool takes without a restart (rules, allow-list, rate limit,
+what a bad MAC gets, trusted keys), as JSON; larger ones restart the pool instead."""
+SIZE = SETTINGS_AT + SETTINGS.size + SETTINGS_SLOT
 STATES = list(State)
 
 
@@ -155,7 +160,38 @@ class SharedState:
                 totals[name] += value
         return totals
 
+    def write_settings(self, settings: dict[str, object]) -> bool:
+        """Hand new live settings to the workers; False when they do not fit the slot."""
+        data = json.dumps(settings).encode()
+        if len(data) > SETTINGS_SLOT:
+            return False
+        memory = self.memory
+        generation, _ = SETTINGS.unpack_from(memory, SETTINGS_AT)
+        SETTINGS.pack_into(memory, SETTINGS_AT, generation + 1, 0)
+        start = SETTINGS_AT + SETTINGS.size
+        memory[start : start + len(data)] = data
+        SETTINGS.pack_into(memory, SETTINGS_AT, generation + 2, len(data))
+        return True
+
     # -- workers read -------------------------------------------------------------------
+
+    def settings(self, known: int) -> tuple[int, dict[str, object]] | None:
+        """(generation, settings) when newer than generation `known`; None otherwise, or
+        while the appliance is writing them (the next look finds them)."""
+        memory = self.memory
+        before, length = SETTINGS.unpack_from(memory, SETTINGS_AT)
+        if before == known or before & 1:
+            return None
+        start = SETTINGS_AT + SETTINGS.size
+        data = bytes(memory[start : start + length])
+        after, _ = SETTINGS.unpack_from(memory, SETTINGS_AT)
+        if after != before:
+            return None
+        try:
+            settings = json.loads(data)
+        except ValueError:
+            return None
+        return (before, settings) if isinstance(settings, dict) else None
 
     def snapshot(self) -> Snapshot | None:
         """A consistent copy, or None when the writer never finished its write."""

@@ -53,7 +53,7 @@ class Worker:
         policy = compile_config(config, keys.usable())
         self.fast = open_fast_path(policy, sockets) if fast.available() else None
         self.engine = Engine(policy, self.variables, self.fast)
-        self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index)
+        self.upkeep = Housekeeping(self.clock, self.engine, self.fast, keys, shared, index, config)
         self.parent = os.getppid()
         self.by_fd = {sock.fileno(): sock for sock in sockets}
         self.poller = select.poll()

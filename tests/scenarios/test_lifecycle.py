@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import asyncssh
+import pytest
 
 from tests.interop.ntp_appliance import ntp_status
 from tests.scenarios.appliance import Booted, timeserver, write_config
@@ -249,3 +250,56 @@ def test_ntp_stats_count_since_boot_and_clients_are_one_row_each(tmp_path: Path)
         assert int(status["served"]) == 24, "the restart started the count again"
     finally:
         booted.stop()
+
+
+def answered_from(source: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.settimeout(0.5)
+        sock.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", port))
+        try:
+            sock.recv(2048)
+        except TimeoutError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("fast_path", ["1", "0"], ids=["native", "python"])
+def test_ntp_rules_change_without_a_restart_or_a_missed_reply(
+    tmp_path: Path, fast_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new rule reaches both workers between requests: the same processes, no gap in the
+    replies; only a change of what the sockets are (the port) restarts the pool."""
+    monkeypatch.setenv("TIMESERVER_NTP_FASTPATH", fast_path)
+    port = free_port(socket.SOCK_DGRAM)
+    booted = boot_ntp(tmp_path, port)
+    pids = ntp_worker_pids(booted)
+    assert answered_from("127.0.0.66", port)
+    log = ReplyLog(port)
+    try:
+        time.sleep(0.5)
+        changed = time.time()
+        config = tmp_path / "config.toml"
+        rule = '[[services.ntp.rules]]\nnetwork = "127.0.0.66/32"\naction = "deny"\n'
+        config.write_text(config.read_text() + rule)
+        booted.signal(signal.SIGHUP)
+        reloaded = booted.wait_event("config.reloaded")
+        assert reloaded["message"] == (
+            "config reloaded; restarted: none; changed without a restart: ntp"
+        )
+        deadline = time.monotonic() + 5
+        while answered_from("127.0.0.66", port):
+            assert time.monotonic() < deadline, "the new deny rule never reached the workers"
+        time.sleep(0.5)
+        assert log.longest_gap(changed) < 0.3, "NTP missed replies while its rules changed"
+    finally:
+        log.stop()
+    assert ntp_worker_pids(booted) == pids, "the workers were restarted"
+    assert sorted(ntp_status(booted)["worker_pids"]) == sorted(pids)
+    other = free_port(socket.SOCK_DGRAM)
+    config.write_text(config.read_text().replace(f"port = {port}", f"port = {other}"))
+    booted.signal(signal.SIGHUP)
+    assert booted.wait_event("config.reloaded", count=2)["message"].startswith(
+        "config reloaded; restarted: ntp"
+    )
+    booted.stop()

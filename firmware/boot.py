@@ -47,6 +47,7 @@ from hal.panel import Key
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import key_type
 from services.ntp.service import NtpService
+from services.ptp.service import PtpService
 from services.simple_time.formats import daytime, rfc868
 from services.simple_time.server import SimpleTimeServer
 from services.snmp.service import SnmpService
@@ -123,6 +124,13 @@ def _daytime(config: Config, context: Context) -> Service:
 
 def _time(config: Config, context: Context) -> Service:
     return SimpleTimeServer("time", config.services.time, context.served, rfc868)
+
+
+def _ptp(config: Config, context: Context) -> Service:
+    return PtpService(
+        config.services.ptp, config.timing.leap_file, context.discipline, context.clock.now_ns,
+        context.served.to_served, context.events,
+    )  # fmt: skip
 
 
 def _timing(config: Config, context: Context) -> Service:
@@ -242,6 +250,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "daytime", lambda c: c.services.daytime.enabled, lambda c: c.services.daytime, _daytime
     ),
     ServiceSpec("time", lambda c: c.services.time.enabled, lambda c: c.services.time, _time),
+    ServiceSpec(
+        "ptp",
+        lambda c: c.services.ptp.enabled,
+        lambda c: (c.services.ptp, c.timing.leap_file),
+        _ptp,
+    ),
     ServiceSpec(
         "ssh",
         lambda c: c.services.ssh.enabled,

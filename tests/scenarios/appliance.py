@@ -42,7 +42,14 @@ RUNNING: set["Booted"] = set()
 
 
 class Booted:
-    def __init__(self, data_dir: Path, config: Path | None = None, password: str | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        config: Path | None = None,
+        password: str | None = None,
+        prefix: tuple[str, ...] = (),
+    ):
+        """`prefix` runs the appliance through another command (ip netns exec NAME)."""
         RUNNING.add(self)
         self.data_dir = data_dir
         env = {k: v for k, v in os.environ.items() if k != "TIMESERVER_ADMIN_PASSWORD"}
@@ -56,7 +63,7 @@ class Booted:
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr"
         with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "firmware.cli", *args],
+                [*prefix, sys.executable, "-m", "firmware.cli", *args],
                 stdout=out,
                 stderr=err,
                 cwd=ROOT,

@@ -66,6 +66,13 @@ def utc_instant_ns(text: str) -> int:
     return int(datetime.datetime.fromisoformat(text).timestamp()) * 10**9 if text else 0
 
 
+def _interface_name(text: str) -> str:
+    # Linux interface names: at most 15 bytes (IFNAMSIZ), no slash, no space, not . or ..
+    if text and (not re.fullmatch(r"[A-Za-z0-9_.:@-]{1,15}", text) or text in (".", "..")):
+        raise ValueError("an interface name of up to 15 letters, digits, _ . : @ - is required")
+    return text
+
+
 def _link_dir(text: str) -> str:
     if text and (not text.startswith("/") or ".." in PurePosixPath(text).parts):
         raise ValueError("an absolute path without .. is required")
@@ -75,6 +82,8 @@ def _link_dir(text: str) -> str:
 Port = Annotated[int, Field(ge=1, le=65535)]
 LinkName = Annotated[str, AfterValidator(_link_name)]
 LinkDir = Annotated[str, AfterValidator(_link_dir)]
+InterfaceName = Annotated[str, AfterValidator(_interface_name)]
+"""A network interface name (eth0, vgm), or empty."""
 UtcInstant = Annotated[str, AfterValidator(_utc_instant)]
 """An instant in UTC, to the second ("2027-01-01T00:00:00Z"), or empty."""
 Address = Annotated[str, AfterValidator(_address)]

@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from firmware.base.config.fields import ANY_ADDRESS, Address, LinkName, Network, Port, Section
+from firmware.base.config.fields import (
+    ANY_ADDRESS,
+    Address,
+    InterfaceName,
+    LinkName,
+    Network,
+    Port,
+    Section,
+)
 
 
 class ServiceSection(Section):
@@ -214,8 +222,50 @@ class HttpsSection(ServiceSection):
 
 
 class PtpSection(ServiceSection):
+    """IEEE 1588-2019 default delay request-response profile, multicast over UDP/IPv4; the
+    ranges are those of the profile (Annex I.3)."""
+
     enabled: bool = Field(False, description="Run the PTP grandmaster.")
-    port: Port = Field(319, description="UDP event port of PTP; the general port is this + 1.")
+    port: Annotated[int, Field(ge=1, le=65534)] = Field(
+        319, description="UDP event port of PTP; the general port is this + 1."
+    )
+    interface: InterfaceName = Field(
+        "", description="Network interface PTP runs on (multicast on one link); required."
+    )
+    domain: int = Field(0, ge=0, le=127, description="PTP domain number.")
+    priority1: int = Field(128, ge=0, le=255, description="priority1; lower wins the BMCA.")
+    priority2: int = Field(128, ge=0, le=255, description="priority2; lower wins the BMCA.")
+    log_announce_interval: int = Field(1, ge=0, le=4, description="Announce every 2**n seconds.")
+    log_sync_interval: int = Field(0, ge=-1, le=1, description="Sync every 2**n seconds.")
+    log_min_delay_req_interval: int = Field(
+        0, ge=0, le=5, description="Slaves send Delay_Req at most every 2**n seconds."
+    )
+    announce_receipt_timeout: int = Field(
+        3, ge=2, le=10, description="Announce intervals to listen before mastering."
+    )
+    transport: str = Field("udpv4", description="Only udpv4 (ports 319/320, group 224.0.1.129).")
+    unicast: bool = Field(False, description="Unicast negotiation: not offered (false only).")
+
+    @field_validator("interface")
+    @classmethod
+    def _interface_when_enabled(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("enabled") and not value:
+            raise ValueError("required when PTP is enabled: PTP is multicast on one link")
+        return value
+
+    @field_validator("transport")
+    @classmethod
+    def _only_udpv4(cls, value: str) -> str:
+        if value != "udpv4":
+            raise ValueError("only udpv4 is offered (IEEE 802.3 and UDP/IPv6 are not)")
+        return value
+
+    @field_validator("unicast")
+    @classmethod
+    def _no_unicast(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("unicast negotiation is not offered: PTP here is multicast")
+        return value
 
 
 class ConsoleSection(ServiceSection):

@@ -46,6 +46,38 @@ BAD = [
         "services.gopher: unknown key (allowed here: ntp, daytime, time",
     ),
     ("[services.ntp\nport = 1\n", "not valid TOML"),
+    (
+        "[services.ptp]\nenabled = true\n",
+        "services.ptp.interface: '': required when PTP is enabled: PTP is multicast on one link",
+    ),
+    ('[services.ptp]\ninterface = "eth0/1"\n', "services.ptp.interface: 'eth0/1': an interface"),
+    ("[services.ptp]\nport = 65535\n", "services.ptp.port: 65535 is out of range 1..65534"),
+    ("[services.ptp]\ndomain = 128\n", "services.ptp.domain: 128 is out of range 0..127"),
+    ("[services.ptp]\npriority1 = 256\n", "services.ptp.priority1: 256 is out of range 0..255"),
+    (
+        "[services.ptp]\nlog_sync_interval = -4\n",
+        "services.ptp.log_sync_interval: -4 is out of range -1..1",
+    ),
+    (
+        "[services.ptp]\nlog_announce_interval = 5\n",
+        "services.ptp.log_announce_interval: 5 is out of range 0..4",
+    ),
+    (
+        "[services.ptp]\nlog_min_delay_req_interval = -1\n",
+        "services.ptp.log_min_delay_req_interval: -1 is out of range 0..5",
+    ),
+    (
+        "[services.ptp]\nannounce_receipt_timeout = 1\n",
+        "services.ptp.announce_receipt_timeout: 1 is out of range 2..10",
+    ),
+    (
+        '[services.ptp]\ntransport = "l2"\n',
+        "services.ptp.transport: 'l2': only udpv4 is offered (IEEE 802.3 and UDP/IPv6 are not)",
+    ),
+    (
+        "[services.ptp]\nunicast = true\n",
+        "services.ptp.unicast: true: unicast negotiation is not offered: PTP here is multicast",
+    ),
 ]
 
 
@@ -99,6 +131,20 @@ def test_enabling_a_service_not_in_build_is_an_error() -> None:
         "config.toml: services.snmp.enabled: true: snmp is not available in this build "
         "(available: daytime)"
     ]
+
+
+def test_ptp_defaults_are_the_default_profile() -> None:
+    data = {"services": {"ptp": {"enabled": True, "interface": "eth0"}}}
+    ptp = parse_config(data, "config.toml", ALL).services.ptp
+    assert (ptp.port, ptp.interface, ptp.domain, ptp.priority1, ptp.priority2) == (
+        319,
+        "eth0",
+        0,
+        128,
+        128,
+    )
+    assert (ptp.log_announce_interval, ptp.log_sync_interval) == (1, 0)
+    assert (ptp.log_min_delay_req_interval, ptp.announce_receipt_timeout) == (0, 3)
 
 
 def test_values_are_normalised() -> None:

@@ -98,7 +98,7 @@ def test_config_validate_and_show(tmp_path: Path) -> None:
     bad.write_text("[services.ptp]\nenabled = true\n")
     result = timeserver("config", "validate", str(bad))
     assert result.returncode == 2
-    assert "services.ptp.enabled: true: ptp is not available in this build" in result.stderr
+    assert "services.ptp.interface: '': required when PTP is enabled" in result.stderr
     assert timeserver("config", "validate", str(tmp_path / "none.toml")).returncode == 2
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "config.toml").write_text(good.read_text())

@@ -11,7 +11,7 @@ from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
-from firmware.admin.login import LoginSession
+from firmware.admin.login import LoginSession, Recovery
 from firmware.admin.shell import CONSOLE, Origin
 from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, ServiceSpec
@@ -162,12 +162,19 @@ def _console(config: Config, context: Context) -> Service:
 
 
 def _console_session(config: Config, context: Context) -> Callable[[], LoginSession]:
-    sessions = session_factory(config, context)
+    deadline = context.started_ns + config.admin.recovery_window_s * 1_000_000_000
+    recovery = (
+        Recovery(context.identity.serial, deadline) if config.admin.recovery_window_s else None
+    )
+    sessions = session_factory(config, context, recovery)
     return lambda: sessions(CONSOLE)
 
 
-def session_factory(config: Config, context: Context) -> Callable[[Origin], LoginSession]:
-    """New login sessions for a console; each has its own interpreter (its staged config)."""
+def session_factory(
+    config: Config, context: Context, recovery: Recovery | None = None
+) -> Callable[[Origin], LoginSession]:
+    """New login sessions for a console; each has its own interpreter (its staged config).
+    Only the serial console's sessions offer password recovery."""
     assert context.controls is not None
     controls = context.controls(config)
     users = UserStore(context.identity.users)
@@ -175,7 +182,7 @@ def session_factory(config: Config, context: Context) -> Callable[[Origin], Logi
     def session(origin: Origin) -> LoginSession:
         interpreter = make_interpreter(controls)
         return LoginSession(
-            users, context.events, interpreter, origin, context.guard, context.clock
+            users, context.events, interpreter, origin, context.guard, context.clock, recovery
         )
 
     return session

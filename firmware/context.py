@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,4 +39,6 @@ class Context:
     controls: Callable[[Config], Controls] | None = None
     """What the command line may touch: set by the Appliance."""
     ntp_since_boot: SinceBoot = field(default_factory=SinceBoot)
+    started_ns: int = field(default_factory=time.monotonic_ns)
+    """CLOCK_MONOTONIC when the appliance started: the password recovery window counts from it."""
     """What NTP workers that are gone had counted: `ntp stats` counts since boot."""

@@ -7,8 +7,11 @@ telnet run it from the login prompt; SSH, which authenticates by itself, starts 
 
 from __future__ import annotations
 
+import hmac
 import shlex
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
@@ -24,8 +27,25 @@ PROMPTS = {
     "old": "Current password: ",
     "new": "New password: ",
     "confirm": "Retype new password: ",
+    "serial": "Serial number: ",
 }
 """What each state asks; the command line's prompt names the user and the appliance."""
+RECOVERY_USER = "recovery"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Password recovery on the serial console: until `until_ns` (CLOCK_MONOTONIC, some
+    minutes after the appliance starts), the user `recovery` who types the serial number
+    (from the device's label or its boot banner) sets a new admin password. Being at the
+    console within minutes of a power-on is the proof of physical access; it is audited."""
+
+    serial: str
+    until_ns: int
+    monotonic: Callable[[], int] = time.monotonic_ns
+
+    def open(self) -> bool:
+        return self.monotonic() < self.until_ns
 
 
 class LoginSession:
@@ -37,7 +57,10 @@ class LoginSession:
         origin: Origin,
         guard: LoginGuard,
         clock: Clock,
+        recovery: Recovery | None = None,
     ) -> None:
+        self.recovery = recovery
+        self.recovering = False
         self.users = users
         self.events = events
         self.interpreter = interpreter
@@ -101,6 +124,7 @@ class LoginSession:
             "old": self._old_password,
             "new": self._new_password,
             "confirm": self._confirm,
+            "serial": self._serial,
             "shell": self._shell,
         }
         return (await handlers[self.state](line)).replace("\n", "\r\n").encode()
@@ -126,8 +150,35 @@ class LoginSession:
         notice = self._console_lock_notice()
         if notice:
             return f"{notice}\nlogin: "
+        if self.user == RECOVERY_USER and self.recovery is not None and self.recovery.open():
+            self._enter("serial", secret=False)
+            return (
+                "Password recovery: sets a new password for the account admin.\n"
+                "Type this appliance's serial number (on its label and in its boot banner).\n"
+                "Serial number: "
+            )
         self._enter("password", secret=True)
         return "Password: "
+
+    async def _serial(self, line: str) -> str:
+        assert self.recovery is not None
+        if not self.recovery.open() or not hmac.compare_digest(
+            line.strip().upper().encode(), self.recovery.serial.upper().encode()
+        ):
+            self.events.emit(
+                "login.failed", Severity.WARNING,
+                f"failed password recovery from {self.source}: wrong serial number or too late",
+                self._fields(), security=True,
+            )  # fmt: skip
+            self.guard.failed(self.user, self.source, self.clock.now_ns())
+            self._enter("user", secret=False)
+            notice = self._console_lock_notice()
+            return (
+                f"Recovery refused\n{notice}\nlogin: " if notice else "Recovery refused\n\nlogin: "
+            )
+        self.recovering = True
+        self._enter("new", secret=True)
+        return "New password for admin: "
 
     async def _password(self, line: str) -> str:
         now = self.clock.now_ns()
@@ -197,6 +248,8 @@ class LoginSession:
             self.pending = ""
             self._enter("new", secret=True)
             return "Passwords do not match.\nNew password: "
+        if self.recovering:
+            return await self._recovered(line)
         await self.users.set_password_off_loop(self.user, line)
         self.pending = ""
         self.events.emit(
@@ -204,6 +257,19 @@ class LoginSession:
             self._fields(), security=True,
         )  # fmt: skip
         return "Password changed.\n" + self._prompt()
+
+    async def _recovered(self, password: str) -> str:
+        await self.users.recover_admin_off_loop(password)
+        self.pending, self.recovering = "", False
+        self.guard.succeeded("admin", self.source)
+        self.events.emit(
+            "admin.password_recovered", Severity.WARNING,
+            f"admin password reset by password recovery on the {self.source}",
+            self._fields(), security=True,
+        )  # fmt: skip
+        self.user = ""
+        self._enter("user", secret=False)
+        return "The admin password is set. Log in as admin.\n\nlogin: "
 
     def _prompt(self) -> str:
         self._enter("shell", secret=False)

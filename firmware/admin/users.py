@@ -57,6 +57,14 @@ class UserStore:
         that no other change to it can come in between."""
         self._store_hash(name, await hash_password_off_loop(password))
 
+    async def recover_admin_off_loop(self, password: str) -> None:
+        """Password recovery: the `admin` account, made again if it was removed, an admin
+        once more, with this password."""
+        password_hash = await hash_password_off_loop(password)
+        users = self.load() if self.exists() else {}
+        users["admin"] = User("admin", "admin", password_hash, False)
+        self.save(users)
+
     def _store_hash(self, name: str, password_hash: str) -> None:
         users = self.load()
         users[name] = replace(users[name], password_hash=password_hash,

@@ -382,3 +382,39 @@ def test_banner_says_why_the_gps_is_not_running_and_names_no_other_backend(
     (gps,) = [line for line in booted.stdout().splitlines() if line.startswith("  gps ")]
     assert gps.startswith("  gps      sim receiver at ") and "(not running: " in gps, gps
     assert "2947" not in gps  # gpsd's address, which this appliance does not use
+
+
+def test_password_recovery_on_the_console_after_a_power_on(tmp_path: Path) -> None:
+    """The admin password is lost: power on, and within the window the console's user
+    `recovery` with the serial number sets a new one; audited, and it logs in."""
+    link = tmp_path / "data" / "links" / "console"
+    booted = Booted(tmp_path / "data", password="a password nobody remembers")
+    booted.wait_event("appliance.ready")
+    serial_number = (tmp_path / "data" / "serial").read_text().strip()
+    port = serial.serial_for_url(str(link), baudrate=9600, timeout=5)
+    try:
+
+        def expect(text: bytes) -> bytes:
+            seen = port.read_until(text)
+            assert seen.endswith(text), seen
+            return seen
+
+        port.write(b"\r")
+        expect(b"login: ")
+        port.write(b"recovery\r")
+        expect(b"Serial number: ")
+        port.write(serial_number.encode() + b"\r")
+        expect(b"New password for admin: ")
+        port.write(b"found again at last\r")
+        expect(b"Retype new password: ")
+        port.write(b"found again at last\r")
+        expect(b"Log in as admin.\r\n\r\nlogin: ")
+        port.write(b"admin\r")
+        expect(b"Password: ")
+        port.write(b"found again at last\r")
+        expect(b"admin@")
+    finally:
+        port.close()
+    recovered = booted.wait_event("admin.password_recovered")
+    assert recovered["security"] is True and recovered["fields"]["source"] == "console"
+    assert booted.stop()[0] == 0

@@ -204,6 +204,11 @@ class Admin(Section):
     idle_timeout_s: int = Field(
         600, ge=30, le=86400, description="Console, SSH and telnet sessions idle this long end."
     )
+    recovery_window_s: int = Field(
+        300, ge=0, le=3600,
+        description="For this long after the appliance starts, the serial console accepts "
+        "the user `recovery` to set a new admin password; 0: never.",
+    )  # fmt: skip
 
 
 class Timing(Section):

@@ -9,7 +9,7 @@ from firmware.admin.commands import Interpreter, Session, make_interpreter
 from firmware.admin.confirmed import ConfirmedCommits
 from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
-from firmware.admin.login import LoginSession
+from firmware.admin.login import LoginSession, Recovery
 from firmware.admin.shell import CONSOLE, Origin
 from firmware.admin.users import UserStore
 from firmware.base.config import SERVICE_NAMES
@@ -81,10 +81,12 @@ class Bench:
     def interpreter(self) -> Interpreter:
         return make_interpreter(self.controls)
 
-    def login_session(self, source: str = "console") -> LoginSession:
+    def login_session(
+        self, source: str = "console", recovery: Recovery | None = None
+    ) -> LoginSession:
         origin = CONSOLE if source == "console" else Origin("telnet", source, "192.0.2.1", 23)
         return LoginSession(
-            self.users, self.bus, self.interpreter(), origin, self.guard, self.clock
+            self.users, self.bus, self.interpreter(), origin, self.guard, self.clock, recovery
         )
 
     def run(self, line: str, user: str = "admin", role: str = "admin") -> str:

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pexpect
@@ -191,6 +191,18 @@ def test_sim_gps_runs_in_the_appliance_and_faults_are_events(tmp_path: Path) -> 
     assert not link.exists()
 
 
+def open_console(link: Path) -> tuple[serial.Serial, Callable[[bytes], bytes]]:
+    """The console pty, and `expect`: read until `text`, which must come within 5 s."""
+    port = serial.serial_for_url(str(link), baudrate=9600, timeout=5)
+
+    def expect(text: bytes) -> bytes:
+        seen: bytes = port.read_until(text)
+        assert seen.endswith(text), seen
+        return seen
+
+    return port, expect
+
+
 def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
     link = tmp_path / "data" / "links" / "console"
     config = tmp_path / "config.toml"
@@ -199,14 +211,8 @@ def test_console_pty_login_with_the_one_time_password(tmp_path: Path) -> None:
     booted.wait_event("appliance.ready")
     assert f"picocom -b 9600 {link}" in booted.stdout()
     password = booted.stdout().split("one-time password ")[1].split()[0]
-    port = serial.serial_for_url(str(link), baudrate=9600, timeout=5)
+    port, expect = open_console(link)
     try:
-
-        def expect(text: bytes) -> bytes:
-            seen = port.read_until(text)
-            assert seen.endswith(text), seen
-            return seen
-
         port.write(b"\r")
         expect(b"login: ")
         port.write(b"admin\r")
@@ -391,14 +397,8 @@ def test_password_recovery_on_the_console_after_a_power_on(tmp_path: Path) -> No
     booted = Booted(tmp_path / "data", password="a password nobody remembers")
     booted.wait_event("appliance.ready")
     serial_number = (tmp_path / "data" / "serial").read_text().strip()
-    port = serial.serial_for_url(str(link), baudrate=9600, timeout=5)
+    port, expect = open_console(link)
     try:
-
-        def expect(text: bytes) -> bytes:
-            seen = port.read_until(text)
-            assert seen.endswith(text), seen
-            return seen
-
         port.write(b"\r")
         expect(b"login: ")
         port.write(b"recovery\r")

@@ -22,15 +22,23 @@ class Check:
     fix: str
     not_applicable: str = ""
     """Why the recommendation does not apply to this appliance; empty when it does."""
+    advisory: bool = False
+    """Falling short is a warning (WARN) that does not fail the report."""
 
     @property
     def mark(self) -> str:
-        return "N/A " if self.not_applicable else "PASS" if self.passed else "FAIL"
+        if self.not_applicable:
+            return "N/A "
+        return "PASS" if self.passed else "WARN" if self.advisory else "FAIL"
+
+    @property
+    def failed(self) -> bool:
+        return not (self.passed or self.not_applicable or self.advisory)
 
 
 def all_passed(checks: list[Check]) -> bool:
-    """The report passes when every check that applies passes."""
-    return all(check.passed or check.not_applicable for check in checks)
+    """The report passes when every check that applies passes (warnings aside)."""
+    return not any(check.failed for check in checks)
 
 
 def keys_digest(path: Path) -> str:
@@ -58,6 +66,10 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
         Check("allow-lists on the admin services",
               all(s.allow for s in admin_services),
               "config set services.ssh.allow '[\"192.0.2.0/24\"]' (and https), then commit"),
+        Check("PTP answers only listed networks (PTP has no authentication)",
+              bool(services.ptp.allow),
+              "config set services.ptp.allow '[\"192.0.2.0/24\"]', then commit",
+              "" if services.ptp.enabled else "PTP is off", advisory=True),
         Check("telnet off and SSH on", not services.telnet.enabled and services.ssh.enabled,
               "services disable telnet; services enable ssh; config commit"),
         Check("SSH host keys unique to this device",
@@ -90,7 +102,9 @@ def format_checks(checks: list[Check]) -> str:
         elif not check.passed:
             lines.append(f"      fix: {check.fix}")
     skipped = sum(bool(check.not_applicable) for check in checks)
-    failed = sum(not (check.passed or check.not_applicable) for check in checks)
-    passed = len(checks) - skipped - failed
-    lines.append(f"{passed} passed, {failed} failed, {skipped} not applicable")
+    failed = sum(check.failed for check in checks)
+    warned = sum(check.mark == "WARN" for check in checks)
+    passed = len(checks) - skipped - failed - warned
+    summary = f"{passed} passed, {failed} failed, {skipped} not applicable"
+    lines.append(summary + (f", {warned} warnings" if warned else ""))
     return "\n".join(lines)

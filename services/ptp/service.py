@@ -23,6 +23,7 @@ from firmware.timing.leaps import LeapSchedule
 from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
 from services.ptp.datasets import PortState
+from services.ptp.messages import Flag
 from services.ptp.port import GrandmasterPort, PortSettings, Send, StateChange, TimeProperties
 from services.ptp.properties import time_properties
 from services.ptp.sockets import (
@@ -40,6 +41,9 @@ PROPERTIES_S = 0.25
 """How often the time properties follow the sync state."""
 MAX_WAIT_S = 0.05
 PENDING_TX = 4
+SLAVES_SHOWN = 32
+TIME_FLAGS = (Flag.LEAP61, Flag.LEAP59, Flag.UTC_OFFSET_VALID, Flag.PTP_TIMESCALE,
+              Flag.TIME_TRACEABLE, Flag.FREQUENCY_TRACEABLE)  # fmt: skip
 SEVERITY = {PortState.PASSIVE: Severity.WARNING, PortState.MASTER: Severity.NOTICE}
 
 
@@ -73,6 +77,7 @@ class PtpService:
         self.tasks = ServiceTasks()
         self.sockets: PtpSockets | None = None
         self.port: GrandmasterPort | None = None
+        self.last_change: StateChange | None = None
         self.table: LeapTable | None = None
         self.sent: list[tuple[int, bytes]] = []
         """Syncs awaiting their transmit timestamp: (sequence id, bytes sent)."""
@@ -136,6 +141,7 @@ class PtpService:
         assert self.port is not None
         while self.port.changes:
             change: StateChange = self.port.changes.popleft()
+            self.last_change = change
             master = f" ({change.master.text()})" if change.master else ""
             self.events.emit(
                 "ptp.port_state", SEVERITY.get(change.new, Severity.INFO),
@@ -205,16 +211,28 @@ class PtpService:
     def status(self) -> dict[str, object]:
         if self.port is None:
             return {"port_state": "STOPPED"}
-        port = self.port
+        port, change = self.port, self.last_change
         return {
             "port_state": port.state.name,
+            "state_reason": change.reason if change else "listening before it masters",
+            "better_master": change.master.text() if change and change.master else "",
             "clock_identity": port.identity.text(),
             "interface": self.section.interface,
             "domain": self.section.domain,
             "timestamping": "software",
             "clock_class": port.properties.quality.clock_class,
+            "clock_accuracy": port.properties.quality.accuracy,
+            "offset_scaled_log_variance": port.properties.quality.variance,
             "utc_offset": port.properties.utc_offset,
+            "time_source": port.properties.time_source,
+            "flags": [flag.name.lower() for flag in TIME_FLAGS if port.properties.flags & flag],
+            "priority1": self.section.priority1,
+            "priority2": self.section.priority2,
             "slaves": len(port.slaves),
+            "slaves_heard": [
+                [address, slave.identity.text(), slave.requests, slave.last_ns]
+                for address, slave in reversed(port.slaves.items())
+            ][:SLAVES_SHOWN],
             **port.counters,
             **self.io,
         }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.interop.ntp_appliance import status_tree
 from tests.interop.ptp_link import Link, pmc_fields, ptp4l_config, veth_link
 from tests.scenarios.appliance import Booted, write_config
 from tests.tools import require
@@ -118,7 +119,7 @@ def wait_until(check: object, seconds: float = 30) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_ptp4l_follows_the_appliance(link: Link, slave: Slave) -> None:
+def test_ptp4l_follows_the_appliance(link: Link, appliance: Booted, slave: Slave) -> None:
     ours = link.gm_clock_identity()
     slave.wait_for(rf"selected best master clock {re.escape(ours)}")
     slave.wait_for(r"LISTENING to UNCALIBRATED on RS_SLAVE")
@@ -133,6 +134,11 @@ def test_ptp4l_follows_the_appliance(link: Link, slave: Slave) -> None:
     properties = slave.pmc("GET TIME_PROPERTIES_DATA_SET")
     assert properties["currentUtcOffset"] == "37" and properties["timeSource"] == "0x20"
     assert properties["ptpTimescale"] == "1" and properties["timeTraceable"] == "1"
+    # The admin command line (`ptp`, `ptp slaves`) shows ptp4l among the slaves heard.
+    ptp = status_tree(appliance)["ptp"]
+    assert ptp["port_state"] == "MASTER" and ptp["state_reason"]
+    heard = {row[0]: row for row in ptp["slaves_heard"]}
+    assert heard[link.client_address][2] >= 1, ptp["slaves_heard"]
 
 
 def test_pmc_reads_the_appliance_data_sets(link: Link, slave: Slave) -> None:

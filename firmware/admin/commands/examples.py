@@ -27,4 +27,6 @@ EXAMPLES: dict[str, str] = {
     "ntp": "ntp stats\nntp clients\n"
     "ntp keys add 42 AES128CMAC HEX:000102030405060708090a0b0c0d0e0f\n"
     "ntp rules add 192.0.2.0/24 noratelimit",
+    "ptp": "ptp                           port state and why, what it announces\n"
+    "ptp slaves                    the clocks that asked for the delay\nptp counters",
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncssh
 
+from firmware.admin.authenticate import Authenticator
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.shell import Origin, connection_origin
@@ -16,7 +17,7 @@ from firmware.admin.users import UserStore
 from firmware.base.access import AccessRules
 from firmware.base.admission import admit
 from firmware.base.config.schema import SshSection
-from firmware.base.events import EventBus, Severity
+from firmware.base.events import EventBus
 from firmware.base.service import StartError
 from hal.clock import Clock
 
@@ -62,23 +63,8 @@ class SshLogin(asyncssh.SSHServer):
 
     async def validate_password(self, username: str, password: str) -> bool:
         service = self.service
-        now = service.clock.now_ns()
-        locked = service.guard.locked(username, self.peer, now)
-        account = None if locked else await service.users.check_off_loop(username, password)
-        # Failures of other connections may have locked the account while the hash ran.
-        locked = locked or service.guard.locked(username, self.peer, service.clock.now_ns())
-        if account is not None and not locked:
-            service.guard.succeeded(username, self.peer)
-            return True
-        why = "locked out" if locked else "bad user name or password"
-        service.events.emit(
-            "login.failed", Severity.WARNING,
-            f"failed SSH login for {username!r} from {self.peer}: {why}",
-            {"user": username, "source": self.peer}, security=True,
-        )  # fmt: skip
-        if not locked:
-            service.guard.failed(username, self.peer, now)
-        return False
+        login = Authenticator(service.users, service.guard, service.events, service.clock)
+        return await login.check(username, password, self.peer, "SSH ") is not None
 
 
 class SshService:

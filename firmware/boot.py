@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware.admin.authenticate import Authenticator
 from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
@@ -51,6 +52,9 @@ from services.simple_time.server import SimpleTimeServer
 from services.ssh.server import SshService
 from services.syslog.forwarder import SyslogForwarder
 from services.telnet.server import TelnetService
+from services.web.app_context import WebContext
+from services.web.service import HttpsService
+from services.web.sessions import WebSessions
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 from sim.gps.receiver import ReceiverSettings
@@ -189,6 +193,18 @@ def _telnet(config: Config, context: Context) -> Service:
     )
 
 
+def _https(config: Config, context: Context) -> Service:
+    identity = context.identity
+    login = Authenticator(UserStore(identity.users), context.guard, context.events, context.clock)
+    web = WebContext(
+        config.device.name or identity.hostname, context.status, login,
+        WebSessions(config.admin.idle_timeout_s), context.events, context.clock,
+    )  # fmt: skip
+    return HttpsService(
+        config.services.https, identity.tls_certificate, identity.tls_key, context.events, web
+    )
+
+
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
     panel = config.panel
     path = context.data_dir / "keypad.json"
@@ -242,6 +258,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         lambda c: c.services.telnet.enabled,
         lambda c: (c.services.telnet, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _telnet,
+    ),
+    ServiceSpec(
+        "https",
+        lambda c: c.services.https.enabled,
+        lambda c: (c.services.https, c.device, c.admin),
+        _https,
     ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(

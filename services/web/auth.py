@@ -1,0 +1,143 @@
+"""Who is asking: the session cookie, the CSRF token on every state-changing request, the
+role (monitors change nothing), and the login and logout pages."""
+
+from __future__ import annotations
+
+import hmac
+import html
+import secrets
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from firmware.admin.shell import Origin
+from firmware.base.events import Severity
+from services.web.app_context import CONTEXT, SESSION, page, see_other
+from services.web.sessions import WebSession
+
+COOKIE = "ts_session"
+LOGIN_COOKIE = "ts_login"
+"""The login form's own token (double submit): a form posted from another site lacks it."""
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC = frozenset({"/login"})
+LOGIN_FORM_S = 600
+
+
+def _cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="Strict"
+    )
+
+
+def _refuse(request: web.Request, status: int, message: str) -> web.Response:
+    if request.path.startswith("/api/"):
+        return web.json_response({"error": message}, status=status)
+    return page("refused", f"<h1>{status}</h1><p>{html.escape(message)}</p>", status)
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Finds the session of the cookie; without one only the login page is served, and the
+    cookie's lifetime follows the session's idle timeout on every reply."""
+    context = request.app[CONTEXT]
+    token = request.cookies.get(COOKIE, "")
+    session = context.sessions.find(token, context.clock.now_ns()) if token else None
+    if session is None:
+        if request.path in PUBLIC:
+            return await handler(request)
+        if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
+            return _refuse(request, 401, "log in first")
+        return see_other("/login")
+    request[SESSION] = session
+    response = await handler(request)
+    if SESSION in request:  # not logged out by this request
+        _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
+    return response
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every state-changing request carries the session's CSRF token (a header or a form
+    field); the login form carries its own. Monitors change nothing but their own session."""
+    if request.method in SAFE_METHODS or request.path in PUBLIC:
+        return await handler(request)
+    session: WebSession = request[SESSION]
+    given = request.headers.get(CSRF_HEADER, "")
+    if not given and request.content_type == "application/x-www-form-urlencoded":
+        given = str((await request.post()).get(CSRF_FIELD, ""))
+    if not given or not session.csrf_matches(given):
+        return _refuse(request, 403, "missing or wrong CSRF token")
+    if not session.is_admin and request.path != "/logout":
+        return _refuse(request, 403, "monitors can read but not change anything")
+    return await handler(request)
+
+
+LOGIN_FORM = """<h1>{name}</h1>{message}
+<form method="post" action="/login">
+<input type="hidden" name="login_token" value="{token}">
+<label>User <input name="user" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"
+ required></label>
+<button type="submit">Log in</button>
+</form>"""
+
+
+def login_page(request: web.Request, message: str = "", status: int = 200) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    name = html.escape(request.app[CONTEXT].hostname)
+    shown = f'<p class="error">{html.escape(message)}</p>' if message else ""
+    response = page("log in", LOGIN_FORM.format(name=name, message=shown, token=token), status)
+    _cookie(response, LOGIN_COOKIE, token, LOGIN_FORM_S)
+    return response
+
+
+async def show_login(request: web.Request) -> web.Response:
+    return login_page(request)
+
+
+async def log_in(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    form = await request.post()
+    expected, given = request.cookies.get(LOGIN_COOKIE, ""), str(form.get("login_token", ""))
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        return login_page(request, "The login form expired; please log in again.", 403)
+    user, password = str(form.get("user", ""))[:64], str(form.get("password", ""))[:1024]
+    source = request.remote or "?"
+    account = await context.login.check(user, password, source, "web ")
+    if account is None:
+        return login_page(request, "Login incorrect.", 401)
+    if account.must_change_password:
+        return login_page(
+            request, "The one-time password must be changed first: log in over SSH or the "
+            "console and set a new one.", 403,
+        )  # fmt: skip
+    origin = Origin("https", source, *_local(request))
+    session = context.sessions.open(account.name, account.role, origin, context.clock.now_ns())
+    context.events.emit(
+        "login.ok", Severity.NOTICE, f"{account.name} logged in from {source} (web)",
+        {"user": account.name, "source": source}, security=True,
+    )  # fmt: skip
+    response = see_other("/")
+    _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
+    response.del_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+async def log_out(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    session: WebSession = request.pop(SESSION)
+    context.sessions.close(session.token)
+    context.events.emit(
+        "logout", Severity.INFO, f"{session.user} logged out from {session.shell.source} (web)",
+        {"user": session.user, "source": session.shell.source},
+    )  # fmt: skip
+    response = see_other("/login")
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+def _local(request: web.Request) -> tuple[str, int]:
+    local = request.transport.get_extra_info("sockname") if request.transport else None
+    return (str(local[0]), int(local[1])) if local else ("?", 0)

@@ -1,0 +1,142 @@
+"""openssl s_client and curl against the appliance's HTTPS service on loopback: TLS 1.2/1.3
+only with ECDHE + AEAD, HTTP/1.1, the security headers, the redirect port, and the allow-list
+refusing before any handshake."""
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.scenarios.appliance import Booted, write_config
+from tests.tools import free_port, require
+
+
+@dataclass
+class Web:
+    booted: Booted
+    port: int
+    redirect_port: int
+
+
+def boot_web(directory: Path, extra: str = "") -> Web:
+    port, redirect = free_port(), free_port()
+    config = write_config(
+        directory / "config.toml",
+        f'[services.https]\nport = {port}\nbind = ["127.0.0.1"]\nredirect_port = {redirect}\n'
+        f"{extra}",
+    )
+    booted = Booted(directory / "data", config, password="correct horse battery")
+    booted.wait_event("appliance.ready")
+    return Web(booted, port, redirect)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    web = boot_web(tmp_path_factory.mktemp("https"))
+    yield web
+    web.booted.stop()
+
+
+def s_client(port: int, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [require("openssl"), "s_client", "-connect", f"127.0.0.1:{port}", *options],
+        input="", capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+def curl(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [require("curl"), "-sS", "--max-time", "20", *arguments],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("version", ["-tls1", "-tls1_1"])
+def test_tls_before_1_2_is_refused(web: Web, version: str) -> None:
+    result = s_client(web.port, version, "-cipher", "DEFAULT@SECLEVEL=0")
+    assert result.returncode != 0
+    assert "Cipher is (NONE)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("version", "cipher"),
+    [("-tls1_2", "New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"),
+     ("-tls1_3", "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384")],
+)  # fmt: skip
+def test_tls_1_2_and_1_3_are_accepted(web: Web, version: str, cipher: str) -> None:
+    result = s_client(web.port, version)
+    assert result.returncode == 0, result.stderr
+    assert cipher in result.stdout
+
+
+@pytest.mark.parametrize("cipher", ["ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA"])
+def test_tls_1_2_without_aead_is_refused(web: Web, cipher: str) -> None:
+    result = s_client(web.port, "-tls1_2", "-cipher", cipher)
+    assert result.returncode != 0
+    assert "Cipher is (NONE)" in result.stdout
+
+
+def test_every_reply_has_the_security_headers_over_http_1_1(web: Web) -> None:
+    for path in ("/login", "/", "/api/v1/no-such-thing"):  # 200, 303 to /login, 401
+        result = curl(
+            "-k", "--http2", "-o", "/dev/null", "-D", "-", f"https://127.0.0.1:{web.port}{path}"
+        )
+        assert result.returncode == 0, result.stderr
+        status, *lines = result.stdout.splitlines()
+        assert status.startswith("HTTP/1.1 ")  # offered h2, the appliance chose HTTP/1.1
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert headers["strict-transport-security"].startswith("max-age=")
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "aiohttp" not in headers["server"]
+
+
+def test_the_plain_port_only_redirects(web: Web) -> None:
+    result = curl("-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                  f"http://127.0.0.1:{web.redirect_port}/api/v1/status?x=1")  # fmt: skip
+    assert result.stdout == f"308 https://127.0.0.1:{web.port}/api/v1/status?x=1"
+
+
+def test_a_host_outside_allow_gets_no_handshake(tmp_path: Path) -> None:
+    web = boot_web(tmp_path, 'allow = ["127.0.0.2/32"]\n')
+    refused = s_client(web.port, "-tls1_3")
+    assert refused.returncode != 0
+    assert "Cipher is (NONE)" in refused.stdout and "Server certificate" not in refused.stdout
+    event = web.booted.wait_event("https.refused")
+    assert event["fields"] == {"source": "127.0.0.1"}
+    allowed = curl("-k", "--interface", "127.0.0.2", "-o", "/dev/null", "-w", "%{http_code}",
+                   f"https://127.0.0.1:{web.port}/login")  # fmt: skip
+    assert allowed.stdout == "200", allowed.stderr
+    web.booted.stop()
+
+
+def log_in(web: Web, jar: Path, user: str, password: str) -> str:
+    """curl through the login form, as a browser would; the HTTP status of the login."""
+    url = f"https://127.0.0.1:{web.port}/login"
+    form = curl("-k", "-c", str(jar), url).stdout
+    token = form.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+    return curl("-k", "-b", str(jar), "-c", str(jar), "-o", "/dev/null", "-w", "%{http_code}",
+                "--data-urlencode", f"login_token={token}", "--data-urlencode", f"user={user}",
+                "--data-urlencode", f"password={password}", url).stdout  # fmt: skip
+
+
+def test_login_over_https_and_a_post_without_csrf_token(web: Web, tmp_path: Path) -> None:
+    jar = tmp_path / "cookies"
+    assert log_in(web, jar, "admin", "not the password") == "401"
+    failed = web.booted.wait_event("login.failed")
+    assert failed["fields"] == {"user": "admin", "source": "127.0.0.1"}
+    assert log_in(web, jar, "admin", "correct horse battery") == "303"
+    logout = f"https://127.0.0.1:{web.port}/logout"
+    refused = curl("-k", "-b", str(jar), "-X", "POST", "-o", "/dev/null", "-w", "%{http_code}",
+                   logout)  # fmt: skip
+    assert refused.stdout == "403"
+    home = curl("-k", "-b", str(jar), f"https://127.0.0.1:{web.port}/").stdout
+    csrf = home.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    done = curl("-k", "-b", str(jar), "-o", "/dev/null", "-w", "%{http_code}",
+                "-H", f"X-CSRF-Token: {csrf}", "-X", "POST", logout)  # fmt: skip
+    assert done.stdout == "303"

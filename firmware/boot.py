@@ -19,7 +19,7 @@ from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
 from firmware.base.config.fields import utc_instant_ns
 from firmware.base.config.schema import ConsoleSection, SimGps
-from firmware.base.config.store import ConfigStore
+from firmware.base.config.store import ConfigStore, redacted
 from firmware.base.events import EventBus, EventLog
 from firmware.base.service import Service
 from firmware.config_files import check_named_files
@@ -196,9 +196,12 @@ def _telnet(config: Config, context: Context) -> Service:
 def _https(config: Config, context: Context) -> Service:
     identity = context.identity
     login = Authenticator(UserStore(identity.users), context.guard, context.events, context.clock)
+    assert context.controls is not None
+    controls = context.controls(config)
     web = WebContext(
         config.device.name or identity.hostname, context.status, login,
         WebSessions(config.admin.idle_timeout_s), context.events, context.clock,
+        make_interpreter(controls), lambda: redacted(controls.store.config),
     )  # fmt: skip
     return HttpsService(
         config.services.https, identity.tls_certificate, identity.tls_key, context.events, web
@@ -262,7 +265,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "https",
         lambda c: c.services.https.enabled,
-        lambda c: (c.services.https, c.device, c.admin),
+        lambda c: (c.services.https, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _https,
     ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),

@@ -7,6 +7,7 @@ import html
 
 from aiohttp import web
 
+from services.web import api
 from services.web.app_context import CONTEXT, SESSION, WebContext, page
 from services.web.auth import (
     CSRF_FIELD,
@@ -44,6 +45,7 @@ def make_app(context: WebContext) -> web.Application:
             web.get("/login", show_login),
             web.post("/login", log_in),
             web.post("/logout", log_out),
+            *api.ROUTES,
         ]
     )
     return app

@@ -6,10 +6,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from firmware.admin.authenticate import Authenticator
+from firmware.admin.shell import Shell
 from firmware.base.events import EventBus
 from firmware.base.status import StatusTree
 from hal.clock import Clock
@@ -25,10 +27,16 @@ class WebContext:
     sessions: WebSessions
     events: EventBus
     clock: Clock
+    shell: Shell
+    """The command layer the CLI runs: every change the web makes goes through it."""
+    config: Callable[[], dict[str, Any]]
+    """The config in effect, secrets redacted (as `config show`)."""
 
 
 CONTEXT = web.AppKey("context", WebContext)
 SESSION = web.RequestKey("session", WebSession)
+BEARER = web.RequestKey("bearer", bool)
+"""The session came as an Authorization header, which browsers never send by themselves."""
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>

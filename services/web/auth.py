@@ -11,8 +11,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from firmware.admin.shell import Origin
+from firmware.admin.users import User
 from firmware.base.events import Severity
-from services.web.app_context import CONTEXT, SESSION, page, see_other
+from services.web.app_context import BEARER, CONTEXT, SESSION, page, see_other
 from services.web.sessions import WebSession
 
 COOKIE = "ts_session"
@@ -21,7 +22,7 @@ LOGIN_COOKIE = "ts_login"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC = frozenset({"/login"})
+PUBLIC = frozenset({"/login", "/api/v1/login"})
 LOGIN_FORM_S = 600
 
 
@@ -37,12 +38,20 @@ def _refuse(request: web.Request, status: int, message: str) -> web.Response:
     return page("refused", f"<h1>{status}</h1><p>{html.escape(message)}</p>", status)
 
 
+def _token(request: web.Request) -> tuple[str, bool]:
+    """The session token and whether it came as `Authorization: Bearer` (API clients)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip(), True
+    return request.cookies.get(COOKIE, ""), False
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Finds the session of the cookie; without one only the login page is served, and the
-    cookie's lifetime follows the session's idle timeout on every reply."""
+    """Finds the session of the cookie or the bearer token; without one only the login
+    endpoints are served, and a cookie's lifetime follows the idle timeout on every reply."""
     context = request.app[CONTEXT]
-    token = request.cookies.get(COOKIE, "")
+    token, bearer = _token(request)
     session = context.sessions.find(token, context.clock.now_ns()) if token else None
     if session is None:
         if request.path in PUBLIC:
@@ -50,9 +59,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
             return _refuse(request, 401, "log in first")
         return see_other("/login")
-    request[SESSION] = session
+    request[SESSION], request[BEARER] = session, bearer
     response = await handler(request)
-    if SESSION in request:  # not logged out by this request
+    if SESSION in request and not bearer:  # not logged out by this request
         _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
     return response
 
@@ -64,7 +73,10 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.method in SAFE_METHODS or request.path in PUBLIC:
         return await handler(request)
     session: WebSession = request[SESSION]
-    given = request.headers.get(CSRF_HEADER, "")
+    if request[BEARER]:
+        given = session.csrf  # a header a browser never adds: no forged request carries it
+    else:
+        given = request.headers.get(CSRF_HEADER, "")
     if not given and request.content_type == "application/x-www-form-urlencoded":
         given = str((await request.post()).get(CSRF_FIELD, ""))
     if not given or not session.csrf_matches(given):
@@ -103,29 +115,44 @@ async def log_in(request: web.Request) -> web.Response:
     expected, given = request.cookies.get(LOGIN_COOKIE, ""), str(form.get("login_token", ""))
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         return login_page(request, "The login form expired; please log in again.", 403)
-    user, password = str(form.get("user", ""))[:64], str(form.get("password", ""))[:1024]
-    source = request.remote or "?"
-    account = await context.login.check(user, password, source, "web ")
+    user, password = str(form.get("user", "")), str(form.get("password", ""))
+    account, refusal = await check_account(request, user, password)
     if account is None:
-        return login_page(request, "Login incorrect.", 401)
-    if account.must_change_password:
-        return login_page(
-            request, "The one-time password must be changed first: log in over SSH or the "
-            "console and set a new one.", 403,
-        )  # fmt: skip
-    origin = Origin("https", source, *_local(request))
-    session = context.sessions.open(account.name, account.role, origin, context.clock.now_ns())
-    context.events.emit(
-        "login.ok", Severity.NOTICE, f"{account.name} logged in from {source} (web)",
-        {"user": account.name, "source": source}, security=True,
-    )  # fmt: skip
+        return login_page(request, refusal, 403 if "changed" in refusal else 401)
+    session = open_session(request, account)
     response = see_other("/")
     _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
     response.del_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
-async def log_out(request: web.Request) -> web.Response:
+async def check_account(request: web.Request, user: str, password: str) -> tuple[User | None, str]:
+    """The account, or None and why not, for every way in (the login page, the API)."""
+    context = request.app[CONTEXT]
+    account = await context.login.check(user[:64], password[:1024], request.remote or "?", "web ")
+    if account is None:
+        return None, "Login incorrect."
+    if account.must_change_password:
+        return None, (
+            "The one-time password must be changed first: log in over SSH or the console and "
+            "set a new one."
+        )
+    return account, ""
+
+
+def open_session(request: web.Request, account: User) -> WebSession:
+    context = request.app[CONTEXT]
+    source = request.remote or "?"
+    origin = Origin("https", source, *_local(request))
+    session = context.sessions.open(account.name, account.role, origin, context.clock.now_ns())
+    context.events.emit(
+        "login.ok", Severity.NOTICE, f"{account.name} logged in from {source} (web)",
+        {"user": account.name, "source": source}, security=True,
+    )  # fmt: skip
+    return session
+
+
+def close_session(request: web.Request) -> WebSession:
     context = request.app[CONTEXT]
     session: WebSession = request.pop(SESSION)
     context.sessions.close(session.token)
@@ -133,6 +160,11 @@ async def log_out(request: web.Request) -> web.Response:
         "logout", Severity.INFO, f"{session.user} logged out from {session.shell.source} (web)",
         {"user": session.user, "source": session.shell.source},
     )  # fmt: skip
+    return session
+
+
+async def log_out(request: web.Request) -> web.Response:
+    close_session(request)
     response = see_other("/login")
     response.del_cookie(COOKIE, path="/")
     return response

@@ -2,6 +2,7 @@
 only with ECDHE + AEAD, HTTP/1.1, the security headers, the redirect port, and the allow-list
 refusing before any handshake."""
 
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,3 +141,29 @@ def test_login_over_https_and_a_post_without_csrf_token(web: Web, tmp_path: Path
     done = curl("-k", "-b", str(jar), "-o", "/dev/null", "-w", "%{http_code}",
                 "-H", f"X-CSRF-Token: {csrf}", "-X", "POST", logout)  # fmt: skip
     assert done.stdout == "303"
+
+
+def api(web: Web, method: str, path: str, token: str = "", body: object = None) -> dict:
+    """curl against /api/v1/ with a bearer token; the JSON answer and its HTTP status."""
+    options = ["-H", f"Authorization: Bearer {token}"] if token else []
+    if body is not None:
+        options += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+    result = curl("-k", "-X", method, "-w", "\n%{http_code}", *options,
+                  f"https://127.0.0.1:{web.port}/api/v1/{path}")  # fmt: skip
+    text, _, code = result.stdout.rpartition("\n")
+    return {"status": int(code), "body": json.loads(text)}
+
+
+def test_api_with_a_token_refuses_a_commit_that_cuts_it_off(web: Web) -> None:
+    login = api(web, "POST", "login", body={"user": "admin", "password": "correct horse battery"})
+    token = login["body"]["token"]
+    tree = api(web, "GET", "status", token)["body"]
+    assert tree["https"]["state"] == "running" and "sync_state" in tree["timing"]
+    staged = api(web, "POST", "config/staged", token, {"services.https.allow": ["192.0.2.0/24"]})
+    assert "committed, this would cut off this session" in staged["body"]["message"]
+    refused = api(web, "POST", "config/commit", token)
+    assert refused["status"] == 409
+    assert "HTTPS would no longer allow 127.0.0.1" in refused["body"]["message"]
+    assert api(web, "DELETE", "config/staged", token)["body"]["staged"] == {}
+    assert api(web, "DELETE", "session", token)["status"] == 200
+    assert api(web, "GET", "status", token)["status"] == 401

@@ -10,18 +10,15 @@ from aiohttp import DummyCookieJar, web
 from aiohttp.test_utils import TestClient
 
 from firmware.admin.authenticate import Authenticator
-from firmware.admin.guard import LoginGuard
-from firmware.admin.users import UserStore
 from firmware.base.config.schema import Admin
-from firmware.base.events import Event, EventBus
+from firmware.base.config.store import redacted
 from services.web.app import make_app
 from services.web.app_context import WebContext
 from services.web.sessions import WebSessions
-from sim.clock import SteppedClock
+from tests.firmware.admin.conftest import MONITOR_PASSWORD, Bench
 
-NOW = 1_800_000_000 * 10**9
 ADMIN_PASSWORD = "correct horse battery"
-MONITOR_PASSWORD = "watcher-password-1"
+__all__ = ["ADMIN_PASSWORD", "MONITOR_PASSWORD", "Browser", "WebBench"]
 
 AiohttpClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -58,26 +55,35 @@ class Browser:
         return await self.client.get(path, headers=self.cookies(), allow_redirects=False)
 
     async def post(self, path: str, csrf: str | None = None, **kwargs: object) -> web.Response:
+        return await self.send("POST", path, csrf, **kwargs)
+
+    async def send(
+        self, method: str, path: str, csrf: str | None = None, **kwargs: object
+    ) -> web.Response:
         headers = self.cookies() | ({"X-CSRF-Token": csrf} if csrf is not None else {})
-        return await self.client.post(path, headers=headers, allow_redirects=False, **kwargs)
+        return await self.client.request(
+            method, path, headers=headers, allow_redirects=False, **kwargs
+        )
 
 
-class WebBench:
+class WebBench(Bench):
+    """The admin command line's bench (accounts, config store, interpreter) behind the web
+    application."""
+
     def __init__(self, tmp_path: Path) -> None:
-        self.clock = SteppedClock(NOW)
-        self.bus = EventBus(self.clock)
-        self.seen: list[Event] = []
-        self.bus.subscribe(self.seen.append)
-        self.users = UserStore(tmp_path / "users.json")
-        self.users.create("admin", "admin", ADMIN_PASSWORD, must_change=False)
-        self.users.create("watcher", "monitor", MONITOR_PASSWORD, must_change=False)
-        self.guard = LoginGuard(Admin(), self.bus)
+        super().__init__(tmp_path)
+        self.users.set_password("admin", ADMIN_PASSWORD)
+        self.status = {
+            "timing": {"sync_state": "LOCKED", "est_error_ns": 120},
+            "gps": {"state": "running", "fix": "THREE_D", "satellites_used": 9},
+            "ntp": {"state": "running", "requests": 5, "clients": [{"address": "192.0.2.7"}]},
+        }
         self.sessions = WebSessions(Admin().idle_timeout_s)
-        self.status = {"timing": {"sync_state": "LOCKED"}}
         login = Authenticator(self.users, self.guard, self.bus, self.clock)
         self.context = WebContext(
-            "ts-1", lambda: self.status, login, self.sessions, self.bus, self.clock
-        )
+            "ts-1", lambda: self.status, login, self.sessions, self.bus, self.clock,
+            self.interpreter(), lambda: redacted(self.store.config),
+        )  # fmt: skip
 
     def kinds(self) -> list[str]:
         return [event.kind for event in self.seen]

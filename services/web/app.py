@@ -18,6 +18,7 @@ from services.web.auth import (
     show_login,
 )
 from services.web.headers import add_security_headers
+from services.web.metrics import StatusCollector, exposition
 
 
 async def home(request: web.Request) -> web.Response:
@@ -33,6 +34,13 @@ async def home(request: web.Request) -> web.Response:
     return page(f"{context.hostname} time server", body)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    collector = StatusCollector(context.status, lambda: context.login_failures.count)
+    body, content_type = exposition(collector)
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 def make_app(context: WebContext) -> web.Application:
     app = web.Application(
         middlewares=[session_middleware, csrf_middleware], client_max_size=64 * 1024
@@ -45,6 +53,7 @@ def make_app(context: WebContext) -> web.Application:
             web.get("/login", show_login),
             web.post("/login", log_in),
             web.post("/logout", log_out),
+            web.get("/metrics", metrics),
             *api.ROUTES,
         ]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from firmware.admin.shell import Shell
 from firmware.base.events import EventBus
 from firmware.base.status import StatusTree
 from hal.clock import Clock
+from services.web.metrics import LoginFailures
 from services.web.sessions import WebSession, WebSessions
 
 
@@ -31,6 +32,9 @@ class WebContext:
     """The command layer the CLI runs: every change the web makes goes through it."""
     config: Callable[[], dict[str, Any]]
     """The config in effect, secrets redacted (as `config show`)."""
+    metrics_allow: list[str] = field(default_factory=list)
+    """Networks that may scrape /metrics without logging in."""
+    login_failures: LoginFailures = field(default_factory=LoginFailures)
 
 
 CONTEXT = web.AppKey("context", WebContext)

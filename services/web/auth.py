@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 
 from firmware.admin.shell import Origin
 from firmware.admin.users import User
+from firmware.base.access import RuleSet
 from firmware.base.events import Severity
 from services.web.app_context import BEARER, CONTEXT, SESSION, page, see_other
 from services.web.sessions import WebSession
@@ -38,6 +39,14 @@ def _refuse(request: web.Request, status: int, message: str) -> web.Response:
     return page("refused", f"<h1>{status}</h1><p>{html.escape(message)}</p>", status)
 
 
+def _open_metrics(request: web.Request) -> bool:
+    """/metrics for a scraper from [services.https] metrics_allow, without a login."""
+    allow = request.app[CONTEXT].metrics_allow
+    if request.path != "/metrics" or not allow:  # empty: nobody, unlike a service's allow
+        return False
+    return RuleSet.compile([], allow).decide(request.remote or "?").allow
+
+
 def _token(request: web.Request) -> tuple[str, bool]:
     """The session token and whether it came as `Authorization: Bearer` (API clients)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -54,9 +63,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     token, bearer = _token(request)
     session = context.sessions.find(token, context.clock.now_ns()) if token else None
     if session is None:
-        if request.path in PUBLIC:
+        if request.path in PUBLIC or _open_metrics(request):
             return await handler(request)
-        if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
+        if request.path.startswith(("/api/", "/metrics")) or request.method not in SAFE_METHODS:
             return _refuse(request, 401, "log in first")
         return see_other("/login")
     request[SESSION], request[BEARER] = session, bearer

@@ -49,6 +49,7 @@ class HttpsService:
 
     async def start(self) -> None:
         self.closed = asyncio.Event()
+        self.events.subscribe(self.context.login_failures.seen)
         try:
             tls = server_context(self.certificate, self.key)
         except (OSError, ssl.SSLError) as exc:
@@ -76,6 +77,7 @@ class HttpsService:
         await self.closed.wait()
 
     async def stop(self) -> None:
+        self.events.unsubscribe(self.context.login_failures.seen)
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.scenarios.appliance import Booted, write_config
+from tests.scenarios.appliance import Booted, timeserver, write_config
 from tests.tools import free_port, require
 
 
@@ -167,3 +168,28 @@ def test_api_with_a_token_refuses_a_commit_that_cuts_it_off(web: Web) -> None:
     assert api(web, "DELETE", "config/staged", token)["body"]["staged"] == {}
     assert api(web, "DELETE", "session", token)["status"] == 200
     assert api(web, "GET", "status", token)["status"] == 401
+
+
+def test_metrics_parse_and_match_status_json(tmp_path: Path) -> None:
+    web = boot_web(tmp_path, 'metrics_allow = ["127.0.0.0/8"]\n[timing]\nlock_samples = 3\n')
+    web.booted.wait_event("timing.locked")
+    text = curl("-k", f"https://127.0.0.1:{web.port}/metrics").stdout
+    shown = timeserver("status", "--json", "--data-dir", str(web.booted.data_dir))
+    tree = json.loads(shown.stdout)
+    web.booted.stop()
+    found = {
+        (sample.name, tuple(sample.labels.values())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert all(name.startswith("timeserver_") for name, _ in found)
+    timing = tree["timing"]
+    assert found[("timeserver_sync_state", (timing["sync_state"],))] == 1
+    assert found[("timeserver_stratum", ())] == timing["stratum"]
+    assert found[("timeserver_leap_indicator", ())] == timing["leap_indicator"]
+    up = {labels[0] for (name, labels), value in found.items()
+          if name == "timeserver_service_up" and value == 1}  # fmt: skip
+    assert up == {name for name, fields in tree.items() if fields.get("state") == "running"}
+    assert "https" in up and "ntp" in up
+    ntp = tree["ntp"]
+    assert found[("timeserver_ntp_replies_total", ())] == ntp["served"] + ntp["served_stale"]

@@ -17,8 +17,8 @@ run: DEB_PACKAGES += picocom
 run: debs venv
 	@if [ "$$(id -u)" != 0 ] && [ ! -f $(DATA_DIR)/config.toml ]; then \
 	  mkdir -p $(DATA_DIR); \
-	  printf '[services.ntp]\nport = 11123\n[services.ssh]\nport = 2222\n' > $(DATA_DIR)/config.toml; \
-	  echo "not root: NTP on UDP 11123 and SSH on TCP 2222 (see $(DATA_DIR)/config.toml)"; \
+	  printf '[services.ntp]\nport = 11123\n[services.ssh]\nport = 2222\n[services.https]\nport = 8443\n' > $(DATA_DIR)/config.toml; \
+	  echo "not root: NTP on UDP 11123, SSH on TCP 2222, HTTPS on TCP 8443 (see $(DATA_DIR)/config.toml)"; \
 	fi
 	$(BIN)/timeserver boot --data-dir $(DATA_DIR)
 

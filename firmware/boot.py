@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware import __version__
+from firmware.admin.authenticate import Authenticator
 from firmware.admin.commands import make_interpreter
 from firmware.admin.console import ConsolePort, ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
@@ -19,7 +20,7 @@ from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
 from firmware.base.config.fields import utc_instant_ns
 from firmware.base.config.schema import ConsoleSection, SimGps
-from firmware.base.config.store import ConfigStore
+from firmware.base.config.store import ConfigStore, redacted
 from firmware.base.events import EventBus, EventLog
 from firmware.base.service import Service
 from firmware.config_files import check_named_files
@@ -54,6 +55,9 @@ from services.snmp.service import SnmpService
 from services.ssh.server import SshService
 from services.syslog.forwarder import SyslogForwarder
 from services.telnet.server import TelnetService
+from services.web.app_context import WebContext
+from services.web.service import HttpsService
+from services.web.sessions import WebSessions
 from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
 from sim.gps.receiver import ReceiverSettings
@@ -214,6 +218,22 @@ def _snmp(config: Config, context: Context) -> Service:
     )  # fmt: skip
 
 
+def _https(config: Config, context: Context) -> Service:
+    identity = context.identity
+    login = Authenticator(UserStore(identity.users), context.guard, context.events, context.clock)
+    assert context.controls is not None
+    controls = context.controls(config)
+    web = WebContext(
+        config.device.name or identity.hostname, context.status, login,
+        WebSessions(config.admin.idle_timeout_s), context.events, context.clock,
+        make_interpreter(controls), lambda: redacted(controls.store.config),
+        config.services.https.metrics_allow,
+    )  # fmt: skip
+    return HttpsService(
+        config.services.https, identity.tls_certificate, identity.tls_key, context.events, web
+    )
+
+
 def _keypad_lock(config: Config, context: Context) -> KeypadLock:
     panel = config.panel
     path = context.data_dir / "keypad.json"
@@ -277,6 +297,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ),
     ServiceSpec(
         "snmp", lambda c: c.services.snmp.enabled, lambda c: (c.services.snmp, c.device.name), _snmp
+    ),
+    ServiceSpec(
+        "https",
+        lambda c: c.services.https.enabled,
+        lambda c: (c.services.https, c.admin, c.device, c.panel, c.services.ntp.keys_file),
+        _https,
     ),
     ServiceSpec("panel", lambda c: True, lambda c: c.panel, _panel),
     ServiceSpec(

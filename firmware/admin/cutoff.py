@@ -18,8 +18,9 @@ from firmware.base.config.services import ServiceSection
 SECTIONS: dict[str, Callable[[Config], ServiceSection]] = {
     "ssh": lambda config: config.services.ssh,
     "telnet": lambda config: config.services.telnet,
+    "https": lambda config: config.services.https,
 }
-LABELS = {"ssh": "SSH", "telnet": "telnet"}
+LABELS = {"ssh": "SSH", "telnet": "telnet", "https": "HTTPS"}
 
 
 def cutoff(old: Config, new: Config, origin: Origin) -> list[str]:

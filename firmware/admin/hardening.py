@@ -5,11 +5,13 @@ from the config and the data directory only."""
 from __future__ import annotations
 
 import hashlib
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
 from firmware.admin.users import UserStore
 from firmware.base.config.schema import Config
+from firmware.base.tls import certificate_problems, policy_problems, server_context
 from firmware.panel.lock import KeypadLock
 
 FIRST_BOOT_KEYS = "ntp.keys.first-boot.sha256"
@@ -45,6 +47,27 @@ def keys_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
+def tls_check(https: bool, tls_syslog: bool, data_dir: Path) -> Check:
+    """HTTPS's context built as the service builds it, from the key pair it serves, checked
+    against the policy; syslog over TLS keeps the firmware's own client settings."""
+    name = "TLS 1.2 or newer only, ECDHE + AEAD ciphers, a strong certificate"
+    if not https:
+        why = (
+            ""
+            if tls_syslog
+            else "no TLS service: HTTPS is disabled and no syslog target uses tls://"
+        )
+        return Check(name, True, "(enforced by the firmware)", why)
+    certificate, key = data_dir / "tls.crt", data_dir / "tls.key"
+    try:
+        problems = certificate_problems(certificate)  # before OpenSSL's terser refusal
+        problems = problems or policy_problems(server_context(certificate, key))
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        problems = [f"cannot load {certificate} and {key}: {exc}"]
+    fix = "HTTPS: " + "; ".join(problems) + " (replace the key pair and restart https)"
+    return Check(name, not problems, fix)
+
+
 def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) -> list[Check]:
     services = config.services
     users = UserStore(data_dir / "users.json")
@@ -75,9 +98,7 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
         Check("SSH host keys unique to this device",
               all(k.exists() and k.stat().st_mode & 0o077 == 0 for k in host_keys),
               "remove the host keys from the data directory and reboot to make new ones"),
-        Check("TLS 1.2 or newer only", True, "(enforced by the firmware)",
-              "" if tls_syslog  # the only TLS this build speaks; HTTPS is to come
-              else "no TLS service: no syslog target uses tls:// (this build has no HTTPS)"),
+        tls_check(services.https.enabled, tls_syslog, data_dir),
         Check("NTP keys replaced from the first-boot set and authentication required",
               keys_digest(keys_file) not in ("", first_boot)
               and any(rule.require_auth for rule in services.ntp.rules),

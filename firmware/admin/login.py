@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from firmware.admin.authenticate import Authenticator
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
 from firmware.admin.passwords import PasswordError, check_policy
@@ -181,24 +182,11 @@ class LoginSession:
         return "New password for admin: "
 
     async def _password(self, line: str) -> str:
-        now = self.clock.now_ns()
-        locked = self.guard.locked(self.user, self.source, now)
-        account = None if locked else await self.users.check_off_loop(self.user, line)
-        # Failures of other sessions may have locked the account while the hash ran.
-        locked = locked or self.guard.locked(self.user, self.source, self.clock.now_ns())
-        if account is None or locked:
-            why = "locked out" if locked else "bad user name or password"
-            self.events.emit(
-                "login.failed", Severity.WARNING,
-                f"failed login for {self.user!r} from {self.source}: {why}",
-                self._fields(), security=True,
-            )  # fmt: skip
-            if not locked:
-                self.guard.failed(self.user, self.source, now)
+        login = Authenticator(self.users, self.guard, self.events, self.clock)
+        if await login.check(self.user, line, self.source) is None:
             self._enter("user", secret=False)
             notice = self._console_lock_notice()
             return f"Login incorrect\n{notice}\nlogin: " if notice else "Login incorrect\n\nlogin: "
-        self.guard.succeeded(self.user, self.source)
         return self._logged_in()
 
     def _console_lock_notice(self) -> str:

@@ -91,4 +91,5 @@ class TimingService:
 
     def status(self) -> dict[str, object]:
         state = self.discipline.sync_state(self.host.now_ns()).as_dict()
-        return {**state, **self.discipline.counters.as_dict()}
+        offset = {"last_offset_ns": round(self.discipline.last_offset_ns)}
+        return {**state, **offset, **self.discipline.counters.as_dict()}

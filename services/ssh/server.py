@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncssh
 
+from firmware.admin.authenticate import Authenticator
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession
 from firmware.admin.shell import Origin, connection_origin
@@ -80,17 +81,8 @@ class SshLogin(asyncssh.SSHServer):
 
     async def validate_password(self, username: str, password: str) -> bool:
         service = self.service
-        now = service.clock.now_ns()
-        locked = service.guard.locked(username, self.peer, now)
-        account = None if locked else await service.users.check_off_loop(username, password)
-        # Failures of other connections may have locked the account while the hash ran.
-        locked = locked or service.guard.locked(username, self.peer, service.clock.now_ns())
-        if account is not None and not locked:
-            service.guard.succeeded(username, self.peer)
-            return True
-        why = "locked out" if locked else "bad user name or password"
-        self._failed(username, why, now, count=not locked)
-        return False
+        login = Authenticator(service.users, service.guard, service.events, service.clock)
+        return await login.check(username, password, self.peer, "SSH ") is not None
 
     def _failed(self, username: str, why: str, now_ns: int, count: bool) -> None:
         self.service.events.emit(

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_config(path: Path, text: str = "") -> Path:
-    """A test config: NTP and SSH on free loopback ports unless the text sets them."""
+    """A test config: NTP, SSH and HTTPS on free loopback ports unless the text sets them."""
     earlier = tomllib.loads(path.read_text()).get("services", {}) if path.exists() else {}
-    for service in ("ntp", "ssh"):
+    for service in ("ntp", "ssh", "https"):
         if f"[services.{service}]" not in text:
             # Keep the port of an earlier version, so that reloads leave the service alone.
             port = earlier.get(service, {}).get("port", free_port())

@@ -343,6 +343,7 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     config = write_config(
         tmp_path / "hardened.toml",
         '[services.ssh]\nport = 2222\nbind = ["127.0.0.1"]\nallow = ["192.0.2.0/24"]\n'
+        '[services.https]\nport = 2443\nbind = ["127.0.0.1"]\nallow = ["192.0.2.0/24"]\n'
         '[[services.ntp.rules]]\nnetwork = "0.0.0.0/0"\nrequire_auth = true\n'
         '[syslog]\ntargets = ["tls://logs.example:6514"]\n',
     )
@@ -350,7 +351,7 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failed == [], result.stdout
     assert "N/A   firmware image signed" in result.stdout
-    assert "PASS  TLS 1.2 or newer only" in result.stdout  # syslog goes over TLS
+    assert "PASS  TLS 1.2 or newer only" in result.stdout  # HTTPS with the device's key pair
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 2 not applicable"
     assert result.returncode == 0
 

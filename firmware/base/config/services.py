@@ -219,6 +219,13 @@ class SnmpSection(ServiceSection):
 class HttpsSection(ServiceSection):
     enabled: bool = Field(True, description="Run the HTTPS status and administration service.")
     port: Port = Field(443, description="TCP port of the HTTPS service.")
+    redirect_port: int = Field(
+        0, ge=0, le=65535, description="Plain-HTTP port that only redirects to HTTPS; 0: none."
+    )
+    metrics_allow: list[Network] = Field(
+        default_factory=list,
+        description="Networks that may scrape /metrics without logging in (CIDR); empty: none.",
+    )
 
 
 class PtpSection(ServiceSection):

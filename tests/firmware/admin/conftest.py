@@ -24,6 +24,7 @@ from services.ntp.keys import key_type
 from sim.clock import SteppedClock
 
 PASSWORD = "one-time-password-1"
+MONITOR_PASSWORD = "watcher-password-1"
 NOW = 1_800_000_000 * 10**9
 
 
@@ -35,7 +36,7 @@ class Bench:
         self.bus.subscribe(self.seen.append)
         self.users = UserStore(tmp_path / "users.json")
         self.users.create("admin", "admin", PASSWORD, must_change=True)
-        self.users.create("watcher", "monitor", "watcher-password-1", must_change=False)
+        self.users.create("watcher", "monitor", MONITOR_PASSWORD, must_change=False)
         self.store = ConfigStore(
             tmp_path / "config.toml", SERVICE_NAMES, AuditLog(tmp_path / "audit.log"), self.clock
         )

@@ -1,0 +1,1 @@
+"""The HTTPS service: web console, JSON API and Prometheus metrics on aiohttp."""

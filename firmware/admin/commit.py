@@ -14,6 +14,7 @@ from firmware.admin.cutoff import cutoff
 from firmware.admin.shell import Session
 from firmware.base.config import ConfigError
 from firmware.base.config.rollback import PendingRollback
+from firmware.base.events import Severity
 
 DEFAULT_CONFIRM_S = 120
 MAX_CONFIRM_S = 3600
@@ -65,6 +66,11 @@ def commit(
             )
     except ConfigError as exc:
         return Outcome(False, "refused, nothing changed:\n" + "\n".join(exc.problems))
+    controls.bus.emit(
+        "config.committed", Severity.NOTICE,
+        f"config committed by {session.user} from {session.source}: {', '.join(changes)}",
+        {"user": session.user, "source": session.source},
+    )  # fmt: skip
     controls.reload()
     return Outcome(True, "".join(f"\n{note}" for note in notes))
 

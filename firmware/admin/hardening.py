@@ -83,9 +83,10 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
               admin is not None and not admin.must_change_password,
               "log in as admin and set a new password (passwd)"),
         Check("unneeded protocols disabled (telnet, daytime, time, SNMP v1/v2c)",
-              not any(s.enabled for s in (services.telnet, services.daytime, services.time,
-                                          services.snmp)),
-              "services disable telnet|daytime|time|snmp, then config commit"),
+              not any(s.enabled for s in (services.telnet, services.daytime, services.time))
+              and not (services.snmp.enabled and services.snmp.v2c_community),
+              "services disable telnet|daytime|time; config set services.snmp.v2c_community "
+              "'\"\"' (SNMPv3 users stay); config commit"),
         Check("allow-lists on the admin services",
               all(s.allow for s in admin_services),
               "config set services.ssh.allow '[\"192.0.2.0/24\"]' (and https), then commit"),

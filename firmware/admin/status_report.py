@@ -55,5 +55,8 @@ def format_status(tree: StatusTree) -> str:
         error = f"  ({fields['last_error']})" if fields.get("last_error") else ""
         restarts = f", {fields['restarts']} restarts" if fields.get("restarts") else ""
         path = f", {fields['packet_path']} packet path" if fields.get("packet_path") else ""
-        lines.append(f"  {name:<9} {state}{restarts}{path}{error}")
+        # SNMP says where its front door listens and whether its subagent is registered.
+        agent = (f", on {fields['listening']}, subagent {fields['subagent']}"
+                 if fields.get("subagent") else "")  # fmt: skip
+        lines.append(f"  {name:<9} {state}{restarts}{path}{agent}{error}")
     return "\n".join(lines)

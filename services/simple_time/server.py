@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
 from collections.abc import Callable
 from typing import cast
 
@@ -15,6 +14,7 @@ from firmware.base.access import AccessRules
 from firmware.base.config.schema import ServiceSection
 from firmware.base.ratelimit import ClientTable
 from firmware.base.service import StartError
+from firmware.base.udp_socket import bound_udp_socket
 from hal.clock import Clock
 
 UDP_INTERVAL_S, UDP_BURST, UDP_CLIENTS = 1.0, 4, 10_000
@@ -56,7 +56,7 @@ class SimpleTimeServer:
         for address in self.section.bind:
             where = f"[{address}]" if ":" in address else address
             try:
-                udp = _udp_socket(address, self.section.port)
+                udp = bound_udp_socket(address, self.section.port)
                 transport, _ = await loop.create_datagram_endpoint(
                     lambda: UdpAnswers(self), sock=udp
                 )
@@ -105,16 +105,3 @@ class SimpleTimeServer:
 
     def status(self) -> dict[str, object]:
         return dict(self.counters)
-
-
-def _udp_socket(address: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((address, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from firmware.base.events import EventBus, Severity
+from services.snmp.agentx import VarBind
 from services.snmp.subagent import SessionLost, State, Subagent
 
 RETRY_FIRST_S = 0.1
@@ -22,6 +24,8 @@ class AgentxClient:
         self.subagent = subagent
         self.events = events
         self.sessions = 0
+        self.writer: asyncio.StreamWriter | None = None
+        self.notifications_lost = 0
 
     @property
     def registered(self) -> bool:
@@ -44,8 +48,17 @@ class AgentxClient:
                              f"AgentX session with snmpd lost: {why}; reconnecting")  # fmt: skip
             await asyncio.sleep(delay)
 
+    def notify(self, varbinds: Sequence[VarBind]) -> None:
+        """Hand one notification to snmpd now; counted as lost while no session is open."""
+        data = self.subagent.notify(varbinds)
+        if not data or self.writer is None or self.writer.is_closing():
+            self.notifications_lost += 1
+            return
+        self.writer.write(data)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
         """One connection, until it is lost; returns why."""
+        self.writer = writer
         try:
             writer.write(self.subagent.start())
             await writer.drain()
@@ -65,6 +78,7 @@ class AgentxClient:
         except OSError as exc:
             return str(exc) or type(exc).__name__
         finally:
+            self.writer = None
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()

@@ -1,6 +1,7 @@
-"""What the subagent serves: the NTPv4-MIB (RFC 5907) subset and our enterprise MIB
-(mibs/TIMESERVER-MIB.txt), built from the same status tree `status` shows. A value the
-tree does not have is left out, never made up."""
+"""What the subagent serves: part of the NTPv4-MIB (RFC 5907; its names and numbers are
+listed in mibs/NTPv4-MIB-NAMES.txt) and our enterprise MIB (mibs/TIMESERVER-MIB.txt), built
+from the same status tree `status` shows. A value the tree does not have is left out, never
+made up."""
 
 from __future__ import annotations
 

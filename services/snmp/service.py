@@ -14,12 +14,20 @@ from pathlib import Path
 from firmware.base.atomic_file import write_atomic
 from firmware.base.child_process import end_child
 from firmware.base.config.schema import SnmpSection
-from firmware.base.events import EventBus, Severity
+from firmware.base.events import Event, EventBus, Severity
 from firmware.base.service import ServiceTasks, StartError
 from firmware.base.status import StatusTree
 from services.snmp.agentx_client import AgentxClient
+from services.snmp.front_door import FrontDoor
+from services.snmp.front_door_io import FrontDoorServer, free_loopback_port
+from services.snmp.notifications import NOTIFIERS, notifications_for
 from services.snmp.objects import ENTERPRISE, SUBTREES, view_source
-from services.snmp.snmpd_conf import SnmpdPlaces, snmpd_conf, transport_address, without_users
+from services.snmp.snmpd_conf import (
+    AGENT_ADDRESS,
+    SnmpdPlaces,
+    snmpd_conf,
+    without_users,
+)
 from services.snmp.snmpd_log import READY, LogCap, classify
 from services.snmp.subagent import Subagent
 
@@ -47,13 +55,16 @@ class SnmpService:
         self.places = SnmpdPlaces(directory)
         self.events = events
         self.program = program
-        subagent = Subagent(ENTERPRISE, "timeserver", SUBTREES, view_source(status, version))
+        self.view = view_source(status, version)
+        subagent = Subagent(ENTERPRISE, "timeserver", SUBTREES, self.view)
         self.client = AgentxClient(self.places.agentx, subagent, events)
         self.process: asyncio.subprocess.Process | None = None
         self.tasks = ServiceTasks()
         self.cap = LogCap()
+        self.door: FrontDoorServer | None = None
+        self.notify_cap = LogCap()
 
-    def _prepare(self) -> str:
+    def _prepare(self, agent_port: int) -> str:
         """The config file and the persistent directory, owner-only (the file holds the
         users' passphrases); returns the files snmpd is to read, for `-c`.
 
@@ -67,7 +78,9 @@ class SnmpService:
         for directory in (self.places.directory, self.places.persistent):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(directory, 0o700)
-        text = snmpd_conf(self.section, self.sys_name, self.places, SUBTREES, ENTERPRISE)
+        text = snmpd_conf(
+            self.section, self.sys_name, self.places, agent_port, SUBTREES, ENTERPRISE
+        )
         write_atomic(self.places.conf, text.encode())
         persistent = self.places.persistent / "snmpd.conf"
         if not persistent.exists():
@@ -76,7 +89,23 @@ class SnmpService:
         return f"{self.places.conf},{persistent}"
 
     async def start(self) -> None:
-        files = self._prepare()
+        """The front door first, so that a taken port fails the start at once; then snmpd
+        behind it on a loopback port of its own, then the subagent."""
+        agent_port = free_loopback_port()
+        section = self.section
+        door = FrontDoorServer(FrontDoor(section.allow), section.bind, section.port,
+                               (AGENT_ADDRESS, agent_port), self.events)  # fmt: skip
+        await door.start()
+        self.door = door
+        try:
+            await self._start_snmpd(agent_port)
+        except BaseException:
+            door.stop()
+            self.door = None
+            raise
+
+    async def _start_snmpd(self, agent_port: int) -> None:
+        files = self._prepare(agent_port)
         environment = {
             "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
             "SNMP_PERSISTENT_DIR": str(self.places.persistent),
@@ -98,6 +127,16 @@ class SnmpService:
             raise StartError(f"snmpd did not start within {START_TIMEOUT_S:g} s") from exc
         self.tasks.spawn(self._follow(self.process), "snmpd-log")
         self.tasks.spawn(self.client.run(), "snmp-subagent")
+        self.events.subscribe(self._notify)
+
+    def _notify(self, event: Event) -> None:
+        """An event sink: the notifications an event sends go to snmpd now (at most 20 in
+        10 s: a flood of failed logins must not become a flood of traps)."""
+        if event.kind not in NOTIFIERS:
+            return
+        for notification in notifications_for(event, self.view()):
+            if self.notify_cap.admit(asyncio.get_running_loop().time())[0]:
+                self.client.notify(notification)
 
     async def _until_ready(self) -> None:
         """Log snmpd's lines until it says it runs; if it exits first, fail with its words."""
@@ -108,7 +147,7 @@ class SnmpService:
             if not raw:
                 code = await self.process.wait()
                 why = "; ".join(said[-3:]) or f"exit status {code}"
-                raise StartError(f"snmpd on {self._places()} did not start: {why}")
+                raise StartError(f"snmpd did not start: {why}")
             if READY.search(raw.decode(errors="replace")):
                 return
             line = self._log(raw)
@@ -140,13 +179,18 @@ class SnmpService:
 
     async def stop(self) -> None:
         """The subagent goes first, so that snmpd's going is no lost session."""
+        self.events.unsubscribe(self._notify)
         await self.tasks.cancel_all()
+        door, self.door = self.door, None
+        if door is not None:
+            door.stop()
         process, self.process = self.process, None
         if process is not None and await end_child(process, STOP_TIMEOUT_S, signal.SIGTERM):
             self.events.emit("snmp.killed", Severity.WARNING, "snmpd did not stop; killed")
 
     def _places(self) -> str:
-        return ", ".join(transport_address(a, self.section.port) for a in self.section.bind)
+        port = self.section.port
+        return ", ".join(f"[{a}]:{port}" if ":" in a else f"{a}:{port}" for a in self.section.bind)
 
     def status(self) -> dict[str, object]:
         process = self.process
@@ -160,6 +204,10 @@ class SnmpService:
             "subagent_sessions": self.client.sessions,
             "agentx_requests": self.client.subagent.counters.requests,
             "sets_refused": self.client.subagent.counters.sets_refused,
+            "notifications_sent": self.client.subagent.counters.notifications,
+            "notifications_lost": self.client.notifications_lost,
+            "notifications_capped": self.notify_cap.dropped_total,
+            "requests": self.door.status() if self.door is not None else {},
         }
 
 

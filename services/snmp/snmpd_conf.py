@@ -16,6 +16,8 @@ VIEW = "appliance"
 targets, 1.3.6.1.6.3) are outside it."""
 
 SYSTEM_GROUP = (1, 3, 6, 1, 2, 1, 1)
+AGENT_ADDRESS = "127.0.0.1"
+"""Where snmpd listens: loopback, so that only the front door (and this host) reach it."""
 
 # net-snmp's names of the protocols our config allows.
 AUTH_PROTOCOLS = {"SHA": "SHA", "SHA-256": "SHA-256", "SHA-512": "SHA-512"}
@@ -51,17 +53,17 @@ def transport_address(address: str, port: int) -> str:
 
 
 def snmpd_conf(
-    section: SnmpSection, sys_name: str, places: SnmpdPlaces, views: Sequence[Oid] = (),
-    object_id: Oid = (),
+    section: SnmpSection, sys_name: str, places: SnmpdPlaces, agent_port: int,
+    views: Sequence[Oid] = (), object_id: Oid = (),
 ) -> str:  # fmt: skip
     """The whole file: where to listen, the system group, the AgentX master socket, users,
-    the v2c community. `views` are the subtrees readable besides the system group (the
-    subagent's); `object_id` is sysObjectID."""
-    addresses = ",".join(transport_address(a, section.port) for a in section.bind)
+    the v2c community. snmpd listens on loopback `agent_port` only, behind the front door
+    (services/snmp/front_door.py), which listens where the config says. `views` are the
+    subtrees readable besides the system group (the subagent's); `object_id` is sysObjectID."""
     lines = [
         "# Written by the appliance from [services.snmp] at each start; edits are lost.",
         f"[snmp] persistentDir {places.persistent}",
-        f"agentAddress {addresses}",
+        f"agentAddress {transport_address(AGENT_ADDRESS, agent_port)}",
         "dontLogTCPWrappersConnects yes",
         "master agentx",
         f"agentXSocket unix:{places.agentx}",
@@ -77,6 +79,7 @@ def snmpd_conf(
     lines += [f"view {VIEW} included {_dotted(tree)}" for tree in (SYSTEM_GROUP, *views)]
     lines += _users(section)
     lines += _community(section)
+    lines += _targets(section)
     return "\n".join(lines) + "\n"
 
 
@@ -97,20 +100,36 @@ def _users(section: SnmpSection) -> list[str]:
 
 
 def _community(section: SnmpSection) -> list[str]:
-    """The v2c community, for v2c alone (rocommunity would answer v1 too), from the allowed
-    networks only."""
+    """The v2c community, for v2c alone (rocommunity would answer v1 too). Every request
+    comes from the front door, which has applied the allow-list already."""
     community = section.v2c_community
     if not community:
         return []
-    networks = section.allow or ["0.0.0.0/0", "::/0"]
-    lines = []
-    for network in networks:
-        keyword = "com2sec6" if ipaddress.ip_network(network).version == 6 else "com2sec"
-        lines.append(f"{keyword} v2c-reader {network} {community}")
+    lines = [f"com2sec v2c-reader {AGENT_ADDRESS}/32 {community}"]
     lines += [
         "group v2c-readers v2c v2c-reader",
         f'access v2c-readers "" v2c noauth exact {VIEW} none none',
     ]
+    return lines
+
+
+def _targets(section: SnmpSection) -> list[str]:
+    """Where snmpd sends the notifications the subagent hands it: SNMPv3 as a configured
+    user (authPriv; informs unless the target says traps), or v2c traps with a community."""
+    users = {user.name: user for user in section.users}
+    lines = []
+    for target in section.traps:
+        where = transport_address(target.address, target.port)
+        if target.version == "v2c":
+            lines.append(f"trapsess -v 2c -c {target.community} {where}")
+            continue
+        user = users[target.user]
+        inform = "-Ci " if target.inform else ""
+        lines.append(
+            f"trapsess {inform}-v 3 -u {user.name} -l authPriv -a {AUTH_PROTOCOLS[user.auth]} "
+            f'-A "{user.auth_passphrase}" -x {PRIV_PROTOCOLS[user.priv]} '
+            f'-X "{user.priv_passphrase}" {where}'
+        )
     return lines
 
 

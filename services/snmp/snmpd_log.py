@@ -17,9 +17,11 @@ class LogLine:
     security: bool = False
 
 
-# First match wins; a line no pattern names is an ordinary snmp.log event.
+# First match wins; a line no pattern names is an ordinary snmp.log event. snmpd only ever
+# sees the front door's address, so its own word of a failed login is no security event:
+# the front door reports the same failure with the source (snmp.auth_failed).
 PATTERNS: tuple[tuple[re.Pattern[str], str, Severity, bool], ...] = (
-    (re.compile(r"^Authentication failed for "), "snmp.auth_failed", Severity.WARNING, True),
+    (re.compile(r"^Authentication failed for "), "snmp.agent_auth_failed", Severity.INFO, False),
     (re.compile(r"^Error opening specified endpoint"), "snmp.error", Severity.ERROR, False),
     (re.compile(r"^(Warning|warning):"), "snmp.warning", Severity.WARNING, False),
     (re.compile(r"error", re.IGNORECASE), "snmp.error", Severity.ERROR, False),

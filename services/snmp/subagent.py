@@ -4,7 +4,7 @@ socket and calls `start()` again on a new connection when this one is lost."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -50,6 +50,8 @@ class Counters:
     requests: int = 0
     parse_errors: int = 0
     sets_refused: int = 0
+    notifications: int = 0
+    notifications_refused: int = 0
 
 
 class Subagent:
@@ -79,6 +81,15 @@ class Subagent:
         """The Close PDU for a clean shutdown."""
         self.state = State.CLOSED
         return self._send(PduType.CLOSE, Close(CloseReason.SHUTDOWN))
+
+    def notify(self, varbinds: Sequence[VarBind]) -> bytes:
+        """A Notify PDU (RFC 2741 6.2.10: snmpTrapOID.0 first) that snmpd sends on to every
+        target; nothing while no session is open (the notification is then lost, counted
+        by the caller)."""
+        if self.state is not State.READY:
+            return b""
+        self.counters.notifications += 1
+        return self._send(PduType.NOTIFY, VarBindList(tuple(varbinds)))
 
     def receive(self, data: bytes) -> bytes:
         """Bytes from the master in, the bytes to send back out; SessionLost ends it."""
@@ -142,10 +153,13 @@ class Subagent:
         return self._respond(header, Error.PROCESSING_ERROR)
 
     def _response(self, header: Header, body: Response) -> bytes:
-        """The master's answers to our Open and Registers."""
+        """The master's answers to our Open, Registers and Notifies."""
         if header.packet_id not in self.pending:
             return b""
         self.pending.discard(header.packet_id)
+        if self.state is State.READY:
+            self.counters.notifications_refused += body.error != Error.NO_ERROR
+            return b""
         if body.error != Error.NO_ERROR:
             what = "open" if self.state is State.OPENING else "register"
             raise SessionLost(f"the master refused to {what}: {_error_name(body.error)}")

@@ -2,6 +2,7 @@
 each with its own empty config and persistent directory so the system's are never read."""
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +57,47 @@ class NetSnmp:
 
     def get(self, options: list[str], *oids: str) -> subprocess.CompletedProcess[str]:
         return self.run("snmpget", options, *oids)
+
+
+class TrapReceiver:
+    """net-snmp's snmptrapd on loopback with one SNMPv3 user, printing what it receives
+    (numeric OIDs, no MIB files) into a file the test reads."""
+
+    def __init__(self, home: Path, port: int, user: SnmpUser) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.home, self.port, self.output = home, port, home / "received.txt"
+        conf = home / "snmptrapd.conf"
+        conf.write_text(
+            f"createUser {user.name} {user.auth} {user.auth_passphrase} AES "
+            f"{user.priv_passphrase}\nauthUser log {user.name} authPriv\n"
+        )
+        environment = {"SNMPCONFPATH": str(home), "SNMP_PERSISTENT_DIR": str(home / "persist"),
+                       "MIBS": "", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # fmt: skip
+        with self.output.open("w") as out:
+            self.process = subprocess.Popen(
+                [require("snmptrapd"), "-f", "-Lo", "-On", "-C", "-c", str(conf), "-m", "",
+                 "-p", str(home / "pid"), f"udp:127.0.0.1:{port}"],
+                stdout=out, stderr=subprocess.STDOUT, env=environment,
+            )  # fmt: skip
+
+    def received(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def wait_for(self, text: str, seconds: float = 20.0) -> str:
+        """What it has received once `text` is among it."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in (received := self.received()):
+                return received
+            if self.process.poll() is not None:
+                raise AssertionError(f"snmptrapd exited: {received}")
+            time.sleep(0.1)
+        raise AssertionError(f"no {text!r} among what snmptrapd received:\n{self.received()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

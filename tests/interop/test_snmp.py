@@ -6,6 +6,7 @@ restarted and the subagent registers again within 5 s."""
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -46,7 +47,8 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
     config = write_config(
         directory / "config.toml",
         f'[device]\nname = "clock-7"\n[services.snmp]\nenabled = true\nport = {port}\n'
-        'bind = ["127.0.0.1"]\nsys_location = "rack 4, room 2"\n' + USER.toml(),
+        'bind = ["127.0.0.1"]\nallow = ["127.0.0.1/32", "127.0.0.2/32"]\n'
+        'sys_location = "rack 4, room 2"\n' + USER.toml(),
     )
     booted = Booted(directory / "data", config)
     booted.wait_event("appliance.ready")
@@ -79,14 +81,48 @@ def test_everything_but_v3_auth_priv_is_refused(box: Box, options: list[str]) ->
     assert "clock-7" not in result.stdout
 
 
-def test_a_wrong_passphrase_is_refused_and_logged(box: Box) -> None:
+def failures(box: Box) -> dict[str, object]:
+    requests = box.snmp_status()["requests"]
+    assert isinstance(requests, dict)
+    return requests
+
+
+def test_a_wrong_passphrase_is_refused_and_logged_with_the_source(box: Box) -> None:
+    before = failures(box)["wrong_digest"]
     wrong = SnmpUser(auth_passphrase="not-the-pass-123")
-    result = box.client.get(wrong.v3(), SYS_NAME)
+    result = box.client.get([*wrong.v3(), "--clientaddr=127.0.0.2"], SYS_NAME)
     assert result.returncode != 0 and "Authentication failure" in result.stderr
     event = box.booted.wait_event("snmp.auth_failed")
-    assert event["security"] is True and "nms" in str(event["message"])
+    assert event["security"] is True
+    assert event["message"] == (
+        "SNMP wrong authentication passphrase for user 'nms' from 127.0.0.2"
+    )
+    assert failures(box)["wrong_digest"] == before + 1
     log = (box.booted.data_dir / "events.log").read_text()
     assert "not-the-pass" not in log and USER.auth_passphrase not in log
+
+
+def test_an_unknown_user_is_counted_and_logged_with_the_source(box: Box) -> None:
+    before = len([e for e in box.booted.events() if e["kind"] == "snmp.auth_failed"])
+    result = box.client.get(SnmpUser("intruder").v3(), SYS_NAME)
+    assert result.returncode != 0 and "Unknown user name" in result.stderr
+    event = box.booted.wait_event("snmp.auth_failed", count=before + 1)
+    assert event["message"] == "SNMP unknown user for user 'intruder' from 127.0.0.1"
+    assert event["fields"] == {"source": "127.0.0.1", "user": "intruder"}
+    assert failures(box)["unknown_user"] >= 1
+
+
+@pytest.mark.parametrize(
+    "options", [USER.v3(), ["-v2c", "-c", "public"]], ids=["v3-authPriv", "v2c"]
+)
+def test_a_source_outside_the_allow_list_gets_no_answer(box: Box, options: list[str]) -> None:
+    allowed = box.client.get([*USER.v3(), "--clientaddr=127.0.0.2"], SYS_NAME)
+    assert allowed.returncode == 0 and "clock-7" in allowed.stdout, allowed.stderr
+    refused = box.client.get([*options, "--clientaddr=127.0.0.3"], SYS_NAME)
+    assert refused.returncode != 0 and "Timeout" in refused.stderr and not refused.stdout
+    event = box.booted.wait_event("snmp.refused")
+    assert event["security"] is True and event["fields"] == {"source": "127.0.0.3"}
+    assert failures(box)["refused"] >= 1
 
 
 def test_snmpd_files_are_owner_only_and_hold_no_stock_config(box: Box) -> None:
@@ -158,3 +194,13 @@ def test_sets_are_refused_and_snmpd_s_own_tables_are_hidden(box: Box) -> None:
     assert box.client.get(USER.v3(), name).stdout == before
     hidden = box.client.run("snmpwalk", USER.v3(), "1.3.6.1.6.3")
     assert not [line for line in hidden.stdout.splitlines() if "No more variables" not in line]
+
+
+def test_status_and_the_boot_banner_show_where_snmp_listens(box: Box) -> None:
+    port = box.client.port
+    status = timeserver("status", "--data-dir", str(box.booted.data_dir)).stdout
+    assert re.search(
+        rf"^  snmp +running(, \d+ restarts)?, on 127.0.0.1:{port}, subagent registered( |$)",
+        status, re.M,
+    ), status  # fmt: skip
+    assert f"  snmp     127.0.0.1:{port}" in box.booted.stdout().splitlines()

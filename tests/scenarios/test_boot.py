@@ -20,6 +20,7 @@ from hal.clock import HostClock
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeyType
 from tests.firmware.panel.keys import pin_keys
+from tests.interop.netsnmp import SnmpUser
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import ROOT, Booted, timeserver, write_config
 
@@ -354,6 +355,19 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     assert "PASS  TLS 1.2 or newer only" in result.stdout  # HTTPS with the device's key pair
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 2 not applicable"
     assert result.returncode == 0
+    # SNMPv3 alone keeps the report passing; a v2c community fails it.
+    snmp = "[services.snmp]\nenabled = true\n" + SnmpUser().toml()
+    v3 = write_config(tmp_path / "v3.toml", config.read_text() + snmp)
+    assert timeserver("audit", "--data-dir", str(data), "--config", str(v3)).returncode == 0
+    v2c = write_config(
+        tmp_path / "v2c.toml",
+        config.read_text() + snmp.replace("true\n", 'true\nv2c_community = "reader-42"\n', 1),
+    )
+    result = timeserver("audit", "--data-dir", str(data), "--config", str(v2c))
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed == ["FAIL  unneeded protocols disabled (telnet, daytime, time, SNMP v1/v2c)"]
+    assert "reader-42" not in result.stdout
 
 
 def test_a_factory_reset_cut_short_is_finished_by_the_next_boot(tmp_path: Path) -> None:

@@ -1,6 +1,14 @@
 """The admin command line: one interpreter for the serial console, SSH, telnet."""
 
-from firmware.admin.commands import accounts, config_cmds, devices, ntp_cmds, ptp_cmds, system
+from firmware.admin.commands import (
+    accounts,
+    config_cmds,
+    devices,
+    ntp_cmds,
+    ptp_cmds,
+    snmp_cmds,
+    system,
+)
 from firmware.admin.commands.completion import ARGUMENTS
 from firmware.admin.commands.examples import EXAMPLES
 from firmware.admin.commands.interpreter import Call, Command, Interpreter
@@ -14,6 +22,7 @@ COMMANDS: dict[str, Command] = {
     **devices.COMMANDS,
     **ntp_cmds.COMMANDS,
     **ptp_cmds.COMMANDS,
+    **snmp_cmds.COMMANDS,
 }
 
 

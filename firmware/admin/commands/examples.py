@@ -27,6 +27,8 @@ EXAMPLES: dict[str, str] = {
     "ntp": "ntp stats\nntp clients\n"
     "ntp keys add 42 AES128CMAC HEX:000102030405060708090a0b0c0d0e0f\n"
     "ntp rules add 192.0.2.0/24 noratelimit",
+    "snmp": "snmp users add nms 'auth passphrase' 'priv passphrase'   staged; config commit\n"
+    "snmp traps add 192.0.2.10 nms     informs to an NMS as user nms\nsnmp traps test",
     "ptp": "ptp                           port state and why, what it announces\n"
     "ptp slaves                    the clocks that asked for the delay\nptp counters",
 }

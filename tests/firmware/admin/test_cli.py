@@ -23,7 +23,7 @@ def audit(bench: Bench) -> list[AuditEntry]:
 
 def test_unique_prefixes_of_commands_and_subcommands(bench: Bench) -> None:
     assert bench.run("stat") == bench.run("status")
-    assert bench.run("s") == "ambiguous command 's': services, status, syslog"
+    assert bench.run("s") == "ambiguous command 's': services, snmp, status, syslog"
     assert bench.run("ntp k l").split() == ["1", "AES128CMAC"]
     assert bench.run("config c") == "ambiguous config 'c': commit, confirm"
     assert bench.run("VERS").startswith("timeserver ")

@@ -10,16 +10,17 @@ from services.snmp.objects import ENTERPRISE, NTP_MIB, build_view
 
 MIBS = Path(__file__).resolve().parents[3] / "mibs"
 STATUS = Path(__file__).resolve().parents[2] / "data" / "snmp_status.json"
-ROOTS = {"enterprises": (1, 3, 6, 1, 4, 1)}
+ROOTS = {"enterprises": (1, 3, 6, 1, 4, 1), "mib-2": (1, 3, 6, 1, 2, 1)}
 
 
-def our_mib() -> dict[str, tuple[Oid, str]]:
-    """name -> (OID, macro) of every assignment in TIMESERVER-MIB."""
-    text = re.sub(r"--[^\n]*", "", (MIBS / "TIMESERVER-MIB.txt").read_text())
+def assignments(path: Path) -> dict[str, tuple[Oid, str]]:
+    """name -> (OID, macro) of every assignment in one MIB module file."""
+    text = re.sub(r"--[^\n]*", "", path.read_text())
     text = text.split(";", 1)[1]  # after IMPORTS
     found: dict[str, tuple[Oid, str]] = {}
-    pattern = r"(\w+)\s+(MODULE-IDENTITY|OBJECT-TYPE|OBJECT IDENTIFIER|OBJECT-GROUP|" \
-              r"MODULE-COMPLIANCE)\b.*?::=\s*\{\s*([\w\s]+?)\s*\}"  # fmt: skip
+    macros = "MODULE-IDENTITY|OBJECT-TYPE|OBJECT IDENTIFIER|OBJECT-GROUP|MODULE-COMPLIANCE|" \
+             "NOTIFICATION-TYPE|NOTIFICATION-GROUP"  # fmt: skip
+    pattern = rf"(\w+)\s+({macros})\b.*?::=\s*\{{\s*([\w\s-]+?)\s*\}}"
     for name, macro, where in re.findall(pattern, text, re.S):
         parent, *numbers = where.split()
         base = ROOTS.get(parent) or found[parent][0]
@@ -27,27 +28,29 @@ def our_mib() -> dict[str, tuple[Oid, str]]:
     return found
 
 
-def ntp_subset() -> set[Oid]:
-    text = (MIBS / "NTPv4-MIB-SUBSET.txt").read_text()
-    objects, group = set(), ()
-    for line in text.splitlines():
-        if heading := re.match(r"-- (ntpEnt\w+) \(([\d.]+)\)", line):
-            group = tuple(int(n) for n in heading[2].split("."))
-        elif (row := re.match(r"--   ntpEnt\w+\s+(\d+)\s", line)) and group:
-            objects.add((*group, int(row[1])))
-        elif line.startswith("-- Not served"):
-            break
-    return objects
+def our_mib() -> dict[str, tuple[Oid, str]]:
+    return assignments(MIBS / "TIMESERVER-MIB.txt")
+
+
+def ntp_mib() -> dict[str, tuple[Oid, str]]:
+    """RFC 5907's names, numbers and kinds, as listed in mibs/NTPv4-MIB-NAMES.txt."""
+    found: dict[str, tuple[Oid, str]] = {}
+    for line in (MIBS / "NTPv4-MIB-NAMES.txt").read_text().splitlines():
+        if line and not line.startswith("--"):
+            name, oid, kind = line.split(maxsplit=2)
+            found[name] = (tuple(int(n) for n in oid.split(".")), kind)
+    return found
 
 
 def test_the_root_is_one_constant() -> None:
     assert our_mib()["tsMIB"] == (ENTERPRISE, "MODULE-IDENTITY")
+    assert ntp_mib()["ntpSnmpMIB"] == (NTP_MIB, "MODULE-IDENTITY")
 
 
 def test_every_served_oid_is_defined_in_the_shipped_mibs() -> None:
     view = build_view(json.loads(STATUS.read_text()), "1.2.3")
-    defined = {oid for oid, macro in our_mib().values() if macro == "OBJECT-TYPE"}
-    defined |= ntp_subset()
+    mibs = [*our_mib().values(), *ntp_mib().values()]
+    defined = {oid for oid, macro in mibs if macro == "OBJECT-TYPE"}
     served = [varbind.name for varbind in view.varbinds]
     assert len(served) > 40
     assert [oid for oid in served if oid[:-1] not in defined] == []

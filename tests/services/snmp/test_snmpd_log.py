@@ -9,7 +9,7 @@ from services.snmp.snmpd_log import LogCap, classify
 @pytest.mark.parametrize(
     ("raw", "kind", "severity", "security"),
     [
-        (b"Authentication failed for nms\n", "snmp.auth_failed", Severity.WARNING, True),
+        (b"Authentication failed for nms\n", "snmp.agent_auth_failed", Severity.INFO, False),
         (b'Error opening specified endpoint "udp:127.0.0.1:161"\n', "snmp.error",
          Severity.ERROR, False),
         (b"Warning: no access control information configured.\n", "snmp.warning",

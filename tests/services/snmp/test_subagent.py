@@ -164,3 +164,23 @@ def test_a_refused_open_and_a_close_end_the_session() -> None:
     agent = opened()
     with pytest.raises(SessionLost, match="shutdown"):
         agent.receive(master(PduType.CLOSE, Close(CloseReason.SHUTDOWN)))
+
+
+def test_a_notification_is_a_notify_pdu_and_a_refusal_keeps_the_session() -> None:
+    agent = opened()
+    trap = (VarBind(ValueType.OBJECT_IDENTIFIER, (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), A),
+            VarBind(ValueType.INTEGER, (*A, 1, 0), 1))  # fmt: skip
+    (notify,) = pdus(agent.notify(trap))
+    assert notify.header.type == PduType.NOTIFY and notify.header.session_id == 7
+    assert notify.body == VarBindList(trap)
+    refusal = Response(0, Error.PROCESSING_ERROR, 1)
+    assert agent.receive(master(PduType.RESPONSE, refusal, notify.header.packet_id)) == b""
+    assert agent.state is State.READY
+    assert (agent.counters.notifications, agent.counters.notifications_refused) == (1, 1)
+
+
+def test_no_notification_without_a_session() -> None:
+    agent = Subagent((1, 3, 6, 1, 4, 1, 9), "test", (A,), lambda: VIEW)
+    assert agent.notify([VarBind(ValueType.INTEGER, (*A, 1, 0), 1)]) == b""
+    agent.start()
+    assert agent.notify([VarBind(ValueType.INTEGER, (*A, 1, 0), 1)]) == b""

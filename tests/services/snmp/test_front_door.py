@@ -1,0 +1,72 @@
+"""The front door's decisions: the allow-list for every SNMP version, a per-source rate
+limit, v1 and unreadable datagrams dropped, and the failed logins snmpd's reports reveal,
+named with the real source (time passed in)."""
+
+import random
+
+from services.snmp.front_door import RATE_BURST, Failure, FrontDoor, Verdict
+from tests.services.snmp.test_snmp_message import (
+    LABRO_AUTH_PRIV,
+    UNKNOWN_ENGINE_REPORT,
+    UNKNOWN_USER_REPORT,
+    V1_GET,
+    V2C_GET,
+    WRONG_DIGEST_REPORT,
+)
+
+SECOND = 1_000_000_000
+
+
+def door(*allow: str) -> FrontDoor:
+    return FrontDoor(list(allow), random.Random(1))
+
+
+def test_the_allow_list_holds_for_v3_and_v2c_alike() -> None:
+    front = door("192.0.2.0/24", "2001:db8::/32")
+    for message in (LABRO_AUTH_PRIV, V2C_GET):
+        data = bytes.fromhex(message)
+        assert front.request("192.0.2.7", data, 0) == Verdict.FORWARD
+        assert front.request("2001:db8::7", data, 0) == Verdict.FORWARD
+        assert front.request("198.51.100.1", data, 0) == Verdict.REFUSED
+        assert front.request("::ffff:198.51.100.1", data, 0) == Verdict.REFUSED
+    assert front.counters["refused"] == 4 and front.counters["forwarded"] == 4
+
+
+def test_an_empty_allow_list_lets_every_source_through() -> None:
+    assert door().request("203.0.113.5", bytes.fromhex(LABRO_AUTH_PRIV), 0) == Verdict.FORWARD
+
+
+def test_v1_and_garbage_are_dropped_and_counted() -> None:
+    front = door()
+    assert front.request("192.0.2.1", bytes.fromhex(V1_GET), 0) == Verdict.V1
+    assert front.request("192.0.2.1", b"\x30\x02\x02\x00", 0) == Verdict.MALFORMED
+    assert (front.counters["v1_dropped"], front.counters["malformed"]) == (1, 1)
+
+
+def test_a_flood_from_one_source_is_limited_and_others_are_not() -> None:
+    front = door()
+    data = bytes.fromhex(LABRO_AUTH_PRIV)
+    verdicts = [front.request("192.0.2.1", data, 0) for _ in range(RATE_BURST + 50)]
+    assert verdicts.count(Verdict.RATE_LIMITED) == 50
+    assert front.request("192.0.2.2", data, 0) == Verdict.FORWARD
+    assert front.request("192.0.2.1", data, SECOND) == Verdict.FORWARD
+
+
+def test_reports_of_failed_logins_name_the_source_and_user() -> None:
+    front = door()
+    failure = front.reply("192.0.2.9", bytes.fromhex(WRONG_DIGEST_REPORT))
+    assert failure == Failure("192.0.2.9", "labro", "wrong authentication passphrase")
+    assert failure.message == (
+        "SNMP wrong authentication passphrase for user 'labro' from 192.0.2.9"
+    )
+    unknown = front.reply("192.0.2.9", bytes.fromhex(UNKNOWN_USER_REPORT))
+    assert unknown == Failure("192.0.2.9", "nobody", "unknown user")
+    assert front.counters["wrong_digest"] == 1 and front.counters["unknown_user"] == 1
+
+
+def test_discovery_and_ordinary_replies_are_no_failure() -> None:
+    front = door()
+    assert front.reply("192.0.2.9", bytes.fromhex(UNKNOWN_ENGINE_REPORT)) is None
+    assert front.reply("192.0.2.9", bytes.fromhex(LABRO_AUTH_PRIV)) is None
+    assert front.reply("192.0.2.9", b"not snmp") is None
+    assert front.counters["replies"] == 3

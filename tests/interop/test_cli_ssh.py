@@ -55,7 +55,7 @@ def test_question_mark_and_unique_prefixes(terminal: pexpect.spawn) -> None:
     terminal.send("stat\r")  # a unique prefix runs the command
     terminal.expect_exact("state ")
     terminal.send("s\r")
-    terminal.expect_exact("ambiguous command 's': services, status, syslog")
+    terminal.expect_exact("ambiguous command 's': services, snmp, status, syslog")
 
 
 def test_ctrl_c_gives_a_fresh_prompt_and_keeps_the_session(terminal: pexpect.spawn) -> None:

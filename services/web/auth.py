@@ -23,7 +23,7 @@ LOGIN_COOKIE = "ts_login"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC = frozenset({"/login", "/api/v1/login"})
+PUBLIC = frozenset({"/login", "/api/v1/login", "/static/style.css"})
 LOGIN_FORM_S = 600
 
 

@@ -4,6 +4,7 @@ sessions, the event bus and the clock, kept under web.AppKey; and the page frame
 from __future__ import annotations
 
 import html
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from firmware.admin.authenticate import Authenticator
 from firmware.admin.controls import Controls
-from firmware.admin.shell import Shell
+from firmware.admin.shell import Reply, Shell
 from firmware.base.events import EventBus
 from firmware.base.status import StatusTree
 from hal.clock import Clock
@@ -67,3 +68,9 @@ def page(title: str, body: str, status: int = 200, header: str = "") -> web.Resp
 def see_other(location: str) -> web.Response:
     """After a form: go to `location` with a GET."""
     return web.Response(status=303, headers={"Location": location})
+
+
+def run_command(request: web.Request, words: list[str]) -> Reply:
+    """One command line through the CLI's interpreter, in this web session: the same
+    checks, roles, messages and audit as on SSH."""
+    return request.app[CONTEXT].shell.run(shlex.join(words), request[SESSION].shell)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import datetime
 import html
-import shlex
 from typing import Any
 
 from aiohttp import web
 
-from firmware.admin.shell import Reply
 from firmware.timing.sync_state import MEANING, error_text
 from hal.panel import Key
-from services.web.app_context import CONTEXT, SESSION, WebContext, see_other
+from services.web.app_context import CONTEXT, SESSION, WebContext, run_command, see_other
 from services.web.layout import csrf_input, frame
 from services.web.sessions import Notice
 from services.web.sky import satellite_views
@@ -102,7 +100,7 @@ def _panel_section(request: web.Request) -> str:
     if controls.keypad.locked or not request[SESSION].is_admin:
         why = "the keypad is locked" if controls.keypad.locked else "admins only"
         return f'<section id="panel"><h1>Front panel</h1><p>{why}</p></section>'
-    reply = _run(request, ["panel", "show"])
+    reply = run_command(request, ["panel", "show"])
     buttons = "".join(
         f'<button type="submit" name="key" value="{key.value}">{key.value}</button>' for key in Key
     )
@@ -111,11 +109,6 @@ def _panel_section(request: web.Request) -> str:
         f"<pre>{html.escape(reply.text)}</pre>"
         f'<form method="post" action="/panel">{csrf_input(request)}{buttons}</form></section>'
     )
-
-
-def _run(request: web.Request, words: list[str]) -> Reply:
-    """One command line through the CLI's interpreter, in this web session."""
-    return request.app[CONTEXT].shell.run(shlex.join(words), request[SESSION].shell)
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -138,7 +131,7 @@ async def press(request: web.Request) -> web.Response:
     elif key not in {k.value for k in Key}:
         session.notice = Notice(f"no key {key!r}", True)
     else:
-        _run(request, ["panel", "press", key])
+        run_command(request, ["panel", "press", key])
     return see_other("/#panel")
 
 

@@ -40,7 +40,7 @@ def snr_bars(satellites: list[dict[str, Any]]) -> str:
 
 
 def sky_plot(satellites: list[dict[str, Any]]) -> str:
-    centre = SKY_R + 10
+    centre = SKY_R + 20  # room for the labels at the rim
     rings = "".join(
         f'<circle cx="{centre}" cy="{centre}" r="{SKY_R * (90 - e) // 90}" fill="none" '
         f'stroke="#d8dce1"/>'

@@ -41,6 +41,8 @@ function draw(canvas, t, lines) {
     line.forEach((v, i) => {
       if (v === null) { drawing = false; return; }
       if (drawing) g.lineTo(x(t[i]), y(v)); else g.moveTo(x(t[i]), y(v));
+      g.fillStyle = g.strokeStyle;
+      g.fillRect(x(t[i]) - 1.5, y(v) - 1.5, 3, 3);  // a lone sample shows too
       drawing = true; points += 1;
     });
     g.stroke();

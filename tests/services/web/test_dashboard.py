@@ -49,8 +49,8 @@ async def test_satellites_are_drawn_as_bars_and_a_sky_plot(
     assert len(re.findall(r'<rect class="snr"', text)) == 3
     assert 'height="90" fill="#17733b"' in text  # 45 of 60 dB-Hz, 120 px high: used
     # Overhead in the centre; on the horizon due east, 90 px out.
-    assert '<circle class="sat" cx="100.0" cy="100.0"' in text
-    assert '<circle class="sat" cx="190.0" cy="100.0"' in text
+    assert '<circle class="sat" cx="110.0" cy="110.0"' in text
+    assert '<circle class="sat" cx="200.0" cy="110.0"' in text
     assert text.count('<circle class="sat"') == 2  # no position yet: not in the sky
 
 

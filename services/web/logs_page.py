@@ -17,6 +17,7 @@ from services.web.layout import frame
 
 SHOWN = 500
 """Rows on one page at most: the newest that match."""
+SHOWN_API = 1000
 SEVERITIES = tuple(s.name.lower() for s in Severity)
 
 
@@ -24,7 +25,10 @@ def _matches(text: str, words: str) -> bool:
     return words.lower() in text.lower()
 
 
-def events(rows: Iterable[dict[str, Any]], words: str, least: str, security: bool) -> Iterator[str]:
+def matching(
+    rows: Iterable[dict[str, Any]], words: str, least: str, security: bool
+) -> Iterator[dict[str, Any]]:
+    """The events at `least` as severe, containing `words`, security events only if asked."""
     level = SEVERITIES.index(least) if least in SEVERITIES else len(SEVERITIES) - 1
     for event in rows:
         severity = str(event.get("severity", ""))
@@ -33,7 +37,13 @@ def events(rows: Iterable[dict[str, Any]], words: str, least: str, security: boo
             continue
         if (security and not event.get("security")) or not _matches(text, words):
             continue
-        cells = (event.get("time", ""), severity, event.get("kind", ""), event.get("message", ""))
+        yield event
+
+
+def events(rows: Iterable[dict[str, Any]], words: str, least: str, security: bool) -> Iterator[str]:
+    for event in matching(rows, words, least, security):
+        cells = (event.get("time", ""), event.get("severity", ""), event.get("kind", ""),
+                 event.get("message", ""))  # fmt: skip
         yield "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
 
 
@@ -63,11 +73,24 @@ def _filters(log: str, words: str, least: str, security: bool) -> str:
     )
 
 
+def filters(request: web.Request) -> tuple[str, str, bool]:
+    """?q=TEXT&severity=LEAST&security=1, as the page's form and the API take them."""
+    query = request.query
+    return query.get("q", "")[:200], query.get("severity", "debug"), bool(query.get("security"))
+
+
+async def api_events(request: web.Request) -> web.Response:
+    """GET /api/v1/events: the event log, oldest first, filtered as the logs page filters
+    it; ?limit=N keeps the newest N (default and most 1000)."""
+    limit = request.query.get("limit", "")
+    count = min(int(limit), SHOWN_API) if limit.isdigit() else SHOWN_API
+    rows = list(matching(request.app[CONTEXT].controls.events.read(), *filters(request)))
+    return web.json_response(rows[-count:] if count else [])
+
+
 async def show(request: web.Request) -> web.Response:
     controls = request.app[CONTEXT].controls
-    query = request.query
-    log, words = query.get("log", "events"), query.get("q", "")[:200]
-    least, security = query.get("severity", "debug"), bool(query.get("security"))
+    log, (words, least, security) = request.query.get("log", "events"), filters(request)
     if log == "audit":
         rows = list(audit(controls.store.audit.entries(), words))
         head = "<th>time</th><th>who</th><th>from</th><th>kind</th><th>key</th><th>change</th>"
@@ -81,4 +104,4 @@ async def show(request: web.Request) -> web.Response:
     return frame(request, "logs", body + "</section>")
 
 
-ROUTES = [web.get("/logs", show)]
+ROUTES = [web.get("/logs", show), web.get("/api/v1/events", api_events)]

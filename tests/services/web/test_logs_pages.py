@@ -53,3 +53,15 @@ async def test_hardening_fixes_link_to_their_page(browser: Browser, bench: WebBe
     assert "/config#services" in links and "/config#syslog" in links
     assert '<td class="FAIL">FAIL</td><td>remote syslog configured</td>' in text
     assert f"{len(failed)} failed" in text
+
+
+async def test_the_events_api_filters_as_the_page_does(browser: Browser, bench: WebBench) -> None:
+    for n, severity in enumerate([Severity.INFO, Severity.WARNING, Severity.ERROR]):
+        bench.controls.events.write(bench.bus.emit("test", severity, f"event {n}"))
+    assert (await browser.get("/api/v1/events")).status == 401
+    await browser.log_in("watcher", MONITOR_PASSWORD)
+    shown = await (await browser.get("/api/v1/events?severity=warning")).json()
+    assert [e["message"] for e in shown] == ["event 1", "event 2"]
+    assert shown[1]["severity"] == "error" and shown[1]["kind"] == "test"
+    newest = await (await browser.get("/api/v1/events?limit=1&q=EVENT")).json()
+    assert [e["message"] for e in newest] == ["event 2"]

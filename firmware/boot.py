@@ -227,7 +227,8 @@ def _https(config: Config, context: Context) -> Service:
         config.device.name or identity.hostname, context.status, login,
         WebSessions(config.admin.idle_timeout_s), context.events, context.clock,
         make_interpreter(controls), lambda: redacted(controls.store.config),
-        config.services.https.metrics_allow,
+        config.services.https.metrics_allow, controls=controls,
+        served_ns=context.served.now_ns,
     )  # fmt: skip
     return HttpsService(
         config.services.https, identity.tls_certificate, identity.tls_key, context.events, web

@@ -34,6 +34,15 @@ class State(Enum):
     UNSYNC = "UNSYNC"
 
 
+MEANING = {
+    "FREERUN": "no lock since boot",
+    "LOCKED": "disciplined to GPS and PPS",
+    "HOLDOVER": "reference lost, error within the budget",
+    "UNSYNC": "holdover budget exceeded",
+}
+"""What each state means, in the words of the table above (consoles and the web show it)."""
+
+
 class Leap(IntEnum):
     """NTP leap indicator values (RFC 5905)."""
 

@@ -5,13 +5,12 @@ messages and audit), so the CLI, the pages and the API never hold three copies."
 from __future__ import annotations
 
 import json
-import shlex
 from typing import Any
 
 from aiohttp import web
 
 from firmware.admin.shell import Reply, Status
-from services.web.app_context import CONTEXT, SESSION
+from services.web.app_context import CONTEXT, SESSION, run_command
 from services.web.auth import check_account, close_session, open_session
 
 HTTP_STATUS = {Status.OK: 200, Status.FAILED: 409, Status.USAGE: 400}
@@ -92,9 +91,8 @@ async def staged(request: web.Request) -> web.Response:
 
 def _run(request: web.Request, words: list[str]) -> tuple[Reply, web.Response]:
     """One command line through the interpreter, in the web session's own session."""
-    session = request[SESSION].shell
-    reply = request.app[CONTEXT].shell.run(shlex.join(words), session)
-    body = {"message": reply.text, "staged": session.staged}
+    reply = run_command(request, words)
+    body = {"message": reply.text, "staged": request[SESSION].shell.staged}
     return reply, _json(body, HTTP_STATUS[reply.status])
 
 

@@ -3,14 +3,11 @@ reply; and the plain-HTTP application that only redirects."""
 
 from __future__ import annotations
 
-import html
-
 from aiohttp import web
 
-from services.web import api
-from services.web.app_context import CONTEXT, SESSION, WebContext, page
+from services.web import api, config_page, dashboard, hardening_page, logs_page
+from services.web.app_context import CONTEXT, WebContext
 from services.web.auth import (
-    CSRF_FIELD,
     csrf_middleware,
     log_in,
     log_out,
@@ -18,20 +15,8 @@ from services.web.auth import (
     show_login,
 )
 from services.web.headers import add_security_headers
+from services.web.layout import static_file
 from services.web.metrics import StatusCollector, exposition
-
-
-async def home(request: web.Request) -> web.Response:
-    context, session = request.app[CONTEXT], request[SESSION]
-    timing = context.status().get("timing", {})
-    state = html.escape(str(timing.get("sync_state", "starting")))
-    name, user = html.escape(context.hostname), html.escape(session.user)
-    logout = (
-        f'<form method="post" action="/logout"><input type="hidden" name="{CSRF_FIELD}" '
-        f'value="{session.csrf}"><button type="submit">Log out {user}</button></form>'
-    )
-    body = f"<h1>{name}</h1><p>sync state {state}</p><p>{user} ({session.shell.role})</p>{logout}"
-    return page(f"{context.hostname} time server", body)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -49,7 +34,11 @@ def make_app(context: WebContext) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(
         [
-            web.get("/", home),
+            *dashboard.ROUTES,
+            *config_page.ROUTES,
+            *logs_page.ROUTES,
+            *hardening_page.ROUTES,
+            web.get("/static/{name}", static_file),
             web.get("/login", show_login),
             web.post("/login", log_in),
             web.post("/logout", log_out),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import re
 import secrets
 
 from aiohttp import web
@@ -23,8 +24,9 @@ LOGIN_COOKIE = "ts_login"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC = frozenset({"/login", "/api/v1/login"})
+PUBLIC = frozenset({"/login", "/api/v1/login", "/static/style.css"})
 LOGIN_FORM_S = 600
+LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def _cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
@@ -105,8 +107,16 @@ LOGIN_FORM = """<h1>{name}</h1>{message}
 </form>"""
 
 
+def _login_token(request: web.Request) -> str:
+    """The browser's login token if it has one, else a new one: a browser that fetches
+    something else while the form is open (a favicon, sent here too) must not get a token
+    that no longer matches the form's."""
+    given = request.cookies.get(LOGIN_COOKIE, "")
+    return given if LOGIN_TOKEN.fullmatch(given) else secrets.token_urlsafe(24)
+
+
 def login_page(request: web.Request, message: str = "", status: int = 200) -> web.Response:
-    token = secrets.token_urlsafe(24)
+    token = _login_token(request)
     name = html.escape(request.app[CONTEXT].hostname)
     shown = f'<p class="error">{html.escape(message)}</p>' if message else ""
     response = page("log in", LOGIN_FORM.format(name=name, message=shown, token=token), status)

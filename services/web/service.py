@@ -13,11 +13,12 @@ from firmware.base.access import AccessRules
 from firmware.base.admission import admit
 from firmware.base.config.schema import HttpsSection
 from firmware.base.events import EventBus
-from firmware.base.service import StartError
+from firmware.base.service import ServiceTasks, StartError
 from firmware.base.tls import server_context
 from services.web.app import make_app, make_redirect_app
 from services.web.app_context import WebContext
 from services.web.gate import GateCounters, GatedSite, GateSettings, handler_factory
+from services.web.history import SAMPLE_S
 
 SHUTDOWN_S = 2.0
 """How long a stop waits for requests in progress."""
@@ -42,19 +43,19 @@ class HttpsService:
         self.access = AccessRules([], section.allow)
         self.counters = GateCounters()
         self.runners: list[web.AppRunner] = []
-        self.closed = asyncio.Event()
+        self.tasks = ServiceTasks()
 
     def _admit(self, source: str) -> bool:
         return admit(self.access, self.events, "https", source)
 
     async def start(self) -> None:
-        self.closed = asyncio.Event()
         self.events.subscribe(self.context.login_failures.seen)
         try:
             tls = server_context(self.certificate, self.key)
         except (OSError, ssl.SSLError) as exc:
             raise StartError(f"cannot load {self.certificate} and {self.key}: {exc}") from exc
         await self._serve(make_app(self.context), self.section.port, tls)
+        self.tasks.spawn(self._sample(), "https history")
         redirect = self.section.redirect_port
         if redirect:
             await self._serve(make_redirect_app(self.section.port), redirect, None)
@@ -73,10 +74,18 @@ class HttpsService:
             places = ", ".join(self.section.bind)
             raise StartError(f"cannot listen on {places} port {port}/tcp: {exc}") from exc
 
+    async def _sample(self) -> None:
+        """The dashboard's charts: the status tree every SAMPLE_S seconds into the ring."""
+        context = self.context
+        while True:
+            context.history.sample(context.status(), context.clock.now_ns())
+            await asyncio.sleep(SAMPLE_S)
+
     async def wait(self) -> None:
-        await self.closed.wait()
+        await self.tasks.wait()
 
     async def stop(self) -> None:
+        await self.tasks.cancel_all()
         self.events.unsubscribe(self.context.login_failures.seen)
         for runner in reversed(self.runners):
             await runner.cleanup()

@@ -15,6 +15,14 @@ LIMIT = 1000
 """Sessions kept at most; a new login beyond that ends the least recently used one."""
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What the last form did, shown once on the page it returns to."""
+
+    text: str
+    failed: bool = False
+
+
 @dataclass
 class WebSession:
     token: str
@@ -22,6 +30,7 @@ class WebSession:
     shell: Session
     """What the command layer sees: user, role, source and the staged config changes."""
     last_seen_ns: int
+    notice: Notice | None = None
 
     @property
     def user(self) -> str:

@@ -5,33 +5,14 @@ refusing before any handshake."""
 import json
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.scenarios.appliance import Booted, timeserver, write_config
-from tests.tools import free_port, require
-
-
-@dataclass
-class Web:
-    booted: Booted
-    port: int
-    redirect_port: int
-
-
-def boot_web(directory: Path, extra: str = "") -> Web:
-    port, redirect = free_port(), free_port()
-    config = write_config(
-        directory / "config.toml",
-        f'[services.https]\nport = {port}\nbind = ["127.0.0.1"]\nredirect_port = {redirect}\n'
-        f"{extra}",
-    )
-    booted = Booted(directory / "data", config, password="correct horse battery")
-    booted.wait_event("appliance.ready")
-    return Web(booted, port, redirect)
+from tests.interop.https_appliance import Web, boot_web
+from tests.scenarios.appliance import timeserver
+from tests.tools import require
 
 
 @pytest.fixture(scope="module")

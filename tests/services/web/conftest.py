@@ -82,7 +82,7 @@ class WebBench(Bench):
         login = Authenticator(self.users, self.guard, self.bus, self.clock)
         self.context = WebContext(
             "ts-1", lambda: self.status, login, self.sessions, self.bus, self.clock,
-            self.interpreter(), lambda: redacted(self.store.config),
+            self.interpreter(), lambda: redacted(self.store.config), controls=self.controls,
         )  # fmt: skip
 
     def kinds(self) -> list[str]:

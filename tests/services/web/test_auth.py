@@ -2,6 +2,8 @@
 with the source, strict cookies that end with the idle timeout, CSRF tokens on every change,
 monitors that change nothing."""
 
+import re
+
 from firmware.base.config.schema import Admin
 from tests.services.web.conftest import ADMIN_PASSWORD, MONITOR_PASSWORD, Browser, WebBench
 
@@ -89,3 +91,21 @@ async def test_a_one_time_password_must_be_changed_elsewhere_first(
     response = await browser.log_in("newbie", "one-time-password-1")
     assert response.status == 403
     assert "must be changed first" in await response.text()
+
+
+async def test_a_second_login_page_keeps_the_open_form_s_token(browser: Browser) -> None:
+    """A real browser fetches /favicon.ico while the form is open and is sent to /login
+    again: the form it shows must still log in."""
+    form = await browser.client.get("/login")
+    cookie = form.cookies["ts_login"].value
+    token = re.search(r'name="login_token" value="([^"]+)"', await form.text())
+    assert token is not None
+    again = await browser.client.get("/favicon.ico", headers={"Cookie": f"ts_login={cookie}"})
+    assert again.status == 200 and token[1] in await again.text()  # followed to /login
+    response = await browser.client.post(
+        "/login", data={"login_token": token[1], "user": "admin", "password": ADMIN_PASSWORD},
+        headers={"Cookie": f"ts_login={again.cookies['ts_login'].value}"}, allow_redirects=False,
+    )  # fmt: skip
+    assert response.status == 303
+    forged = await browser.client.get("/login", headers={"Cookie": 'ts_login="><script>'})
+    assert "<script>" not in await forged.text()

@@ -31,10 +31,12 @@ from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock
 from firmware.panel.service import PanelService
 from firmware.panel.settings import panel_settings
+from firmware.slot_loader import running_slot
 from firmware.timing.clock import DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from firmware.timing.service import TimingService
+from firmware.upgrade.service import FirmwareService
 from hal.clock import Clock
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
@@ -104,7 +106,7 @@ GPS_BACKENDS: dict[str, Callable[[Config, Clock, Path], GpsReceiver]] = {
 
 
 def _control(config: Config, context: Context) -> Service:
-    return ControlService(context.data_dir / "control.sock", context.status)
+    return ControlService(context.data_dir / "control.sock", context.status, context.reboot)
 
 
 def _ntp(config: Config, context: Context) -> Service:
@@ -236,6 +238,13 @@ def _syslog(config: Config, context: Context) -> Service:
     )
 
 
+def _firmware(config: Config, context: Context) -> Service:
+    return FirmwareService(
+        context.data_dir, running_slot(), config.firmware, context.status, context.events,
+        context.reboot,
+    )  # fmt: skip
+
+
 # Start order; services stop in the reverse order. Syslog comes first so that the events of
 # everything after it reach the collectors.
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -278,6 +287,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
         lambda c: (c.services.console, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _console,
     ),
+    # Last: it judges a firmware on trial by the services above.
+    ServiceSpec("firmware", lambda c: True, lambda c: c.firmware, _firmware),
 )
 
 AVAILABLE = frozenset(spec.name for spec in SERVICES) & frozenset(SERVICE_NAMES)
@@ -370,6 +381,7 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
         restart_service=lambda name: appliance.later(lambda: appliance.restart_service(name)),
         restart_all=lambda: appliance.later(appliance.restart_all),
         factory_reset=appliance.factory_reset,
+        firmware_restart=appliance.firmware_restart,
     )
 
 

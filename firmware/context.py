@@ -37,5 +37,8 @@ class Context:
     """What `status` shows on every console: set by the Appliance to its supervisor's."""
     controls: Callable[[Config], Controls] | None = None
     """What the command line may touch: set by the Appliance."""
+    reboot: Callable[[], None] = lambda: None
+    """Stop every service and start the firmware again through the boot loader: set by the
+    Appliance."""
     ntp_since_boot: SinceBoot = field(default_factory=SinceBoot)
     """What NTP workers that are gone had counted: `ntp stats` counts since boot."""

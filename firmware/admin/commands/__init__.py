@@ -1,6 +1,13 @@
 """The admin command line: one interpreter for the serial console, SSH, telnet."""
 
-from firmware.admin.commands import accounts, config_cmds, devices, ntp_cmds, system
+from firmware.admin.commands import (
+    accounts,
+    config_cmds,
+    devices,
+    firmware_cmds,
+    ntp_cmds,
+    system,
+)
 from firmware.admin.commands.completion import ARGUMENTS
 from firmware.admin.commands.examples import EXAMPLES
 from firmware.admin.commands.interpreter import Call, Command, Interpreter
@@ -13,6 +20,7 @@ COMMANDS: dict[str, Command] = {
     **accounts.COMMANDS,
     **devices.COMMANDS,
     **ntp_cmds.COMMANDS,
+    **firmware_cmds.COMMANDS,
 }
 
 

@@ -91,7 +91,8 @@ def test_audit_report_lists_every_recommendation(bench: Bench) -> None:
     # What does not apply says why, and is not a failure.
     tls = report.index("N/A   TLS 1.2 or newer only")
     assert report[tls + 1].startswith("      why: no TLS service: no syslog target uses tls://")
-    assert "N/A   firmware image signed" in report
+    signed = report.index("FAIL  firmware image signed")
+    assert report[signed + 1].startswith("      fix: the base install runs, which no bundle")
 
 
 def test_log_show_filters_audit(bench: Bench) -> None:

@@ -37,6 +37,7 @@ from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from firmware.timing.service import TimingService
 from firmware.upgrade.service import FirmwareService
+from firmware.upgrade.slots import UPLOAD_DIR
 from hal.clock import Clock
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
@@ -190,7 +191,8 @@ def _ssh(config: Config, context: Context) -> Service:
     return SshService(
         config.services.ssh, host_keys, authorized, UserStore(identity.users), context.guard,
         context.events, context.clock, session_factory(config, context),
-        config.admin.idle_timeout_s,
+        config.admin.idle_timeout_s, context.data_dir / UPLOAD_DIR,
+        config.firmware.upload_max_bytes,
     )  # fmt: skip
 
 
@@ -268,7 +270,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "ssh",
         lambda c: c.services.ssh.enabled,
-        lambda c: (c.services.ssh, c.admin, c.device, c.panel, c.services.ntp.keys_file),
+        lambda c: (
+            c.services.ssh,
+            c.admin,
+            c.device,
+            c.panel,
+            c.services.ntp.keys_file,
+            c.firmware.upload_max_bytes,
+        ),
         _ssh,
     ),
     ServiceSpec(

@@ -23,6 +23,8 @@ SLOT_FILE = "slot.json"
 SLOT_NAMES = ("a", "b")
 BASE = ""
 """The active "slot" when none is: the base install."""
+UPLOAD_DIR = "upload"
+"""Where SFTP puts bundles; `firmware install NAME` looks there for a plain name."""
 SLOT_VARIABLE = "TIMESERVER_SLOT"
 """Set by the boot loader for the slot it runs: that process must not load a slot again."""
 

@@ -75,6 +75,8 @@ def test_install_restart_into_slot_b_and_commit(bundles: dict[str, Path], tmp_pa
     assert f"firmware {NEWER} in slot b passed its trial" in str(committed["message"])
     kept = state(data)
     assert (kept["active"], kept["trial"], kept["previous"]) == ("b", False, "")
+    shown = timeserver("status", "--data-dir", str(data)).stdout
+    assert f"firmware    {NEWER} from slot b, signed by key {kept['key_id']}\n" in shown
     audit = timeserver("audit", "--data-dir", str(data), "--config", str(config))
     key_id = kept["key_id"]
     assert f"PASS  firmware image signed: {NEWER} in slot b by key {key_id}" in audit.stdout

@@ -16,6 +16,7 @@ from firmware.upgrade.install import Plan, apply_install, audit_install, check_i
 from firmware.upgrade.slots import (
     BASE,
     SLOT_NAMES,
+    UPLOAD_DIR,
     committed,
     complete_slots,
     load_state,
@@ -25,6 +26,7 @@ from firmware.upgrade.slots import (
 )
 
 USAGE = "firmware [status | install FILE [--allow-downgrade] | commit | rollback]"
+"""FILE: a path, or the name of a file uploaded by SFTP."""
 
 
 def firmware(call: Call) -> Reply:
@@ -68,7 +70,8 @@ def install(call: Call) -> Reply:
     if len(files) != 1:
         return Reply.usage("usage: firmware install FILE [--allow-downgrade]")
     try:
-        plan = check_install(data_dir, Path(files[0]), __version__, allow_downgrade)
+        plan = check_install(data_dir, bundle_path(data_dir, files[0]), __version__,
+                             allow_downgrade)  # fmt: skip
     except BundleError as exc:
         return Reply.failed(f"firmware install refused: {exc}")
     audit_install(data_dir, plan, call.session.user, call.session.source,
@@ -81,6 +84,11 @@ def install(call: Call) -> Reply:
         f"firmware {manifest.firmware_version} signed by key {plan.verified.key_id}: verified; "
         f"installing into slot {plan.slot}, then the appliance restarts into it on trial"
     )
+
+
+def bundle_path(data_dir: Path, name: str) -> Path:
+    """A path, or a plain name in the upload area (where SFTP puts bundles)."""
+    return Path(name) if "/" in name else data_dir / UPLOAD_DIR / name
 
 
 def _apply(data_dir: Path, plan: Plan, trial_boots: int, sync: str) -> None:

@@ -279,6 +279,10 @@ class Firmware(Section):
         description="Boots a firmware on trial gets before the boot loader goes back to the "
         "previous one.",
     )  # fmt: skip
+    upload_max_bytes: int = Field(
+        256 << 20, ge=1 << 20, le=4 << 30,
+        description="Bytes the SFTP upload area (admins only, for bundles) may hold in all.",
+    )  # fmt: skip
 
 
 class Config(Section):

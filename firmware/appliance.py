@@ -18,6 +18,7 @@ from firmware.base.status import StatusTree
 from firmware.context import Context
 from firmware.factory_reset import erase_for_reset
 from firmware.supervisor import Backoff, Supervisor
+from firmware.upgrade.bundle import BundleError
 
 # A section of the status that is no service's own, built from the running appliance;
 # None leaves it out.
@@ -51,8 +52,9 @@ class Appliance:
         self.supervisor = Supervisor(context.events, backoff)
         self.reports = dict(reports or {})
         self.context = replace(
-            context, status=self.status, controls=lambda config: controls(self, config)
-        )
+            context, status=self.status, controls=lambda config: controls(self, config),
+            reboot=self.reboot_firmware,
+        )  # fmt: skip
         self.config = store.config
         self.stopping = asyncio.Event()
         self.pending: set[asyncio.Task[object]] = set()
@@ -60,6 +62,9 @@ class Appliance:
         """Held by every path that starts or stops services (boot, SIGHUP, commits, restarts,
         shutdown): two at once would each start a service the other had just replaced."""
         self.stopped = False
+        self.rebooting = False
+        """Set when the appliance stops to start again through the boot loader (a firmware
+        installed, committed or rolled back)."""
         rollback = RollbackFile(context.data_dir / "rollback.toml")
         self.commits = ConfirmedCommits(
             store, rollback, context.events, context.clock, _alarm, self._expire
@@ -234,6 +239,28 @@ class Appliance:
             )
             await self._stop()
             await self._start()
+
+    def reboot_firmware(self) -> None:
+        self.rebooting = True
+        self.stopping.set()
+
+    def firmware_restart(self, work: Callable[[], None] | None) -> None:
+        """Run `work` (a firmware install: pip, seconds long) in a thread, so that the
+        services go on meanwhile, then restart through the boot loader."""
+
+        async def run() -> None:
+            if work is not None:
+                try:
+                    await asyncio.to_thread(work)
+                except (BundleError, OSError) as exc:
+                    self.context.events.emit(
+                        "firmware.install_failed", Severity.ERROR,
+                        f"firmware install failed: {exc}; the running firmware stays",
+                    )  # fmt: skip
+                    return
+            self.reboot_firmware()
+
+        self.later(run)
 
     def factory_reset(self) -> None:
         self.commits.abandon()  # its rollback would write the erased config back

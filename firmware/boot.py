@@ -32,10 +32,13 @@ from firmware.panel.app import PanelApp
 from firmware.panel.lock import KeypadLock
 from firmware.panel.service import PanelService
 from firmware.panel.settings import panel_settings
+from firmware.slot_loader import running_slot
 from firmware.timing.clock import DisciplinedClock
 from firmware.timing.discipline import Discipline
 from firmware.timing.gps_monitor import GpsMonitor
 from firmware.timing.service import TimingService
+from firmware.upgrade.service import FirmwareService
+from firmware.upgrade.slots import UPLOAD_DIR
 from hal.clock import Clock
 from hal.console.port import SerialConsolePort
 from hal.gps.gpsd_client import GpsdReceiver
@@ -108,7 +111,7 @@ GPS_BACKENDS: dict[str, Callable[[Config, Clock, Path], GpsReceiver]] = {
 
 
 def _control(config: Config, context: Context) -> Service:
-    return ControlService(context.data_dir / "control.sock", context.status)
+    return ControlService(context.data_dir / "control.sock", context.status, context.reboot)
 
 
 def _ntp(config: Config, context: Context) -> Service:
@@ -199,7 +202,8 @@ def _ssh(config: Config, context: Context) -> Service:
     return SshService(
         config.services.ssh, host_keys, authorized, UserStore(identity.users), context.guard,
         context.events, context.clock, session_factory(config, context),
-        config.admin.idle_timeout_s,
+        config.admin.idle_timeout_s, context.data_dir / UPLOAD_DIR,
+        config.firmware.upload_max_bytes,
     )  # fmt: skip
 
 
@@ -264,6 +268,13 @@ def _syslog(config: Config, context: Context) -> Service:
     )
 
 
+def _firmware(config: Config, context: Context) -> Service:
+    return FirmwareService(
+        context.data_dir, running_slot(), config.firmware, context.status, context.events,
+        context.reboot,
+    )  # fmt: skip
+
+
 # Start order; services stop in the reverse order. Syslog comes first so that the events of
 # everything after it reach the collectors.
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -287,7 +298,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "ssh",
         lambda c: c.services.ssh.enabled,
-        lambda c: (c.services.ssh, c.admin, c.device, c.panel, c.services.ntp.keys_file),
+        lambda c: (
+            c.services.ssh,
+            c.admin,
+            c.device,
+            c.panel,
+            c.services.ntp.keys_file,
+            c.firmware.upload_max_bytes,
+        ),
         _ssh,
     ),
     ServiceSpec(
@@ -312,6 +330,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
         lambda c: (c.services.console, c.admin, c.device, c.panel, c.services.ntp.keys_file),
         _console,
     ),
+    # Last: it judges a firmware on trial by the services above.
+    ServiceSpec("firmware", lambda c: True, lambda c: c.firmware, _firmware),
 )
 
 AVAILABLE = frozenset(spec.name for spec in SERVICES) & frozenset(SERVICE_NAMES)
@@ -404,6 +424,7 @@ def make_controls(appliance: Appliance, config: Config) -> Controls:
         restart_service=lambda name: appliance.later(lambda: appliance.restart_service(name)),
         restart_all=lambda: appliance.later(appliance.restart_all),
         factory_reset=appliance.factory_reset,
+        firmware_restart=appliance.firmware_restart,
     )
 
 

@@ -16,7 +16,7 @@ from typing import get_args
 
 import tomli_w
 
-from firmware import __version__
+from firmware import __version__, install_command
 from firmware.admin.hardening import all_passed, format_checks, hardening_checks
 from firmware.admin.passwords import PasswordError
 from firmware.admin.status_report import format_status
@@ -33,6 +33,7 @@ from firmware.factory_reset import finish_reset
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
+from firmware.slot_loader import enter_active_slot, restart_through_loader
 from firmware.upgrade import commands as firmware_commands
 from hal.clock import HostClock
 from hal.gps.types import GpsScenario
@@ -82,7 +83,11 @@ def parser() -> argparse.ArgumentParser:
     gps = devices.add_parser("gps", help="simulated GPS receiver writing NMEA into a pty")
     gps.add_argument("--link", type=Path, required=True, help="make this a symlink to the pty")
     gps.add_argument("--scenario", choices=get_args(GpsScenario), default="locked")
-    firmware_commands.add_parser(commands)
+    firmware_actions = firmware_commands.add_parser(commands)
+    install = firmware_actions.add_parser(
+        "install", help="install a signed bundle into the inactive slot, on trial"
+    )
+    install_command.add_arguments(install)
     return top
 
 
@@ -96,9 +101,10 @@ def _data_dir_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(words)
     if args.command == "boot":
-        return boot(args)
+        return boot(args, words)
     if args.command == "status":
         return show_status(args)
     if args.command == "audit":
@@ -109,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sim":
         return asyncio.run(simulate_gps(args.link, args.scenario))
     if args.command == "firmware":
+        if args.action == "install":
+            return install_command.install(args)
         return firmware_commands.run(args)
     if args.action == "validate":
         return validate(args.file)
@@ -182,8 +190,10 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-def boot(args: argparse.Namespace) -> int:
+def boot(args: argparse.Namespace, words: list[str]) -> int:
+    """Boot the firmware the boot loader picks (firmware/slot_loader.py), in this process."""
     data_dir, config_path = _paths(args)
+    enter_active_slot(data_dir, words)
     clock = HostClock()
     store = make_store(data_dir, config_path, clock)
     try:
@@ -217,9 +227,12 @@ def boot(args: argparse.Namespace) -> int:
     appliance = make_appliance(store, make_context(data_dir, identity, events, clock, config))
     banner = partial(print_banner, appliance, identity, data_dir, config_path)
     try:
-        return asyncio.run(run(appliance, banner))
+        code = asyncio.run(run(appliance, banner))
     finally:
         os.close(lock)
+    if appliance.rebooting:
+        restart_through_loader(words)
+    return code
 
 
 def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, config: Path) -> None:
@@ -227,11 +240,26 @@ def print_banner(appliance: Appliance, identity: Identity, data_dir: Path, confi
     lines = [
         f"timeserver {__version__}  {name}  serial {identity.serial}",
         f"data directory {data_dir}; config {config}",
+        *firmware_lines(appliance),
         "services:",
         *appliance.listening(),
     ]
     lines += login_lines(appliance, identity, data_dir)
     print("\n".join(lines), flush=True)
+
+
+def firmware_lines(appliance: Appliance) -> list[str]:
+    """Which firmware runs, signed by whom, on trial or not; why the last rollback was."""
+    service = appliance.service("firmware")
+    if service is None:
+        return []
+    status = service.status()
+    signed = f", signed by key {status['signed_by']}" if status["signed_by"] else ""
+    trial = " (on trial: it commits itself once healthy)" if status["trial"] else ""
+    lines = [f"firmware {status['version']} from {status['slot']}{signed}{trial}"]
+    if status["rolled_back"]:
+        lines.append(f"firmware {status['rolled_back']}")
+    return lines
 
 
 def login_lines(appliance: Appliance, identity: Identity, data_dir: Path) -> list[str]:
@@ -299,8 +327,12 @@ async def run(appliance: Appliance, banner: Callable[[], None]) -> int:
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    loop.add_signal_handler(signal.SIGTERM, stopping.set)
-    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    def stop() -> None:
+        appliance.rebooting = False  # a stop asked for during a firmware restart wins
+        stopping.set()
+
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    loop.add_signal_handler(signal.SIGINT, stop)
     loop.add_signal_handler(signal.SIGHUP, on_hangup)
     events = appliance.context.events
     events.emit("appliance.booting", Severity.NOTICE, "appliance booting")

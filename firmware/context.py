@@ -38,6 +38,9 @@ class Context:
     """What `status` shows on every console: set by the Appliance to its supervisor's."""
     controls: Callable[[Config], Controls] | None = None
     """What the command line may touch: set by the Appliance."""
+    reboot: Callable[[], None] = lambda: None
+    """Stop every service and start the firmware again through the boot loader: set by the
+    Appliance."""
     ntp_since_boot: SinceBoot = field(default_factory=SinceBoot)
     started_ns: int = field(default_factory=time.monotonic_ns)
     """CLOCK_MONOTONIC when the appliance started: the password recovery window counts from it."""

@@ -18,9 +18,13 @@ class ControlService:
 
     name = "control"
 
-    def __init__(self, path: Path, status: StatusSource) -> None:
+    def __init__(
+        self, path: Path, status: StatusSource, reboot: Callable[[], None] | None = None
+    ) -> None:
+        """`reboot`: restart through the boot loader, after `timeserver firmware install`."""
         self.path = path
         self.status_source = status
+        self.reboot = reboot
         self.server: asyncio.Server | None = None
         self.closed: asyncio.Event = asyncio.Event()
 
@@ -44,7 +48,11 @@ class ControlService:
             request = json.loads(line)
         except ValueError:
             return {"error": "requests are JSON objects, one per line"}
-        if not isinstance(request, dict) or request.get("command") != "status":
+        command = request.get("command") if isinstance(request, dict) else None
+        if command == "reboot-firmware" and self.reboot is not None:
+            self.reboot()
+            return {"rebooting": True}
+        if command != "status":
             return {"error": 'unknown request; try {"command": "status"}'}
         return {"status": self.status_source()}
 

@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+from collections.abc import Callable
 from typing import NoReturn
 
 import pytest
@@ -35,3 +36,24 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
             except OSError:
                 continue
         return port
+
+
+class Crash(BaseException):
+    """kill -9: nothing after it runs, no handler sees it."""
+
+
+def crash_at(steps: int) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """A wrapper for the functions that change the disk: the first `steps` calls run, the
+    next one is the moment the process is killed (Crash)."""
+    done = [0]
+
+    def step(original: Callable[..., object]) -> Callable[..., object]:
+        def run(*args: object, **kwargs: object) -> object:
+            if done[0] == steps:
+                raise Crash
+            done[0] += 1
+            return original(*args, **kwargs)
+
+        return run
+
+    return step

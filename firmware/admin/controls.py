@@ -44,3 +44,6 @@ class Controls:
     restart_service: Callable[[str], None] | None = None
     restart_all: Callable[[], None] | None = None
     factory_reset: Callable[[], None] | None = None
+    firmware_restart: Callable[[Callable[[], None] | None], None] | None = None
+    """Run the work given (a firmware install) away from the event loop, then restart
+    through the boot loader; a failure is an event and the appliance runs on."""

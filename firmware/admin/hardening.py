@@ -13,6 +13,7 @@ from firmware.admin.users import UserStore
 from firmware.base.config.schema import Config
 from firmware.base.tls import certificate_problems, policy_problems, server_context
 from firmware.panel.lock import KeypadLock
+from firmware.upgrade.slots import load_state, slot_info
 
 FIRST_BOOT_KEYS = "ntp.keys.first-boot.sha256"
 
@@ -110,9 +111,23 @@ def hardening_checks(config: Config, data_dir: Path, keypad: KeypadLock | None) 
               "" if keypad is not None else "this appliance has no front panel"),
         Check("remote syslog configured", bool(config.syslog.targets),
               "config set syslog.targets '[\"tls://logs.example:6514\"]', then commit"),
-        Check("firmware image signed", False, "",
-              "this build installs no firmware images: there is no upgrade path to sign yet"),
+        firmware_signed(data_dir),
     ]  # fmt: skip
+
+
+def firmware_signed(data_dir: Path) -> Check:
+    """Passes when the firmware the boot loader runs came from a verified bundle (a slot
+    holds only what passed verification), naming the key that signed it."""
+    state = load_state(data_dir)
+    info = slot_info(data_dir, state.active)
+    if info is None:
+        return Check("firmware image signed", False,
+                     "the base install runs, which no bundle signed: install a signed bundle "
+                     "(firmware install FILE)")  # fmt: skip
+    return Check(
+        f"firmware image signed: {info.version} in slot {state.active} by key {info.key_id}",
+        True, "",
+    )  # fmt: skip
 
 
 def format_checks(checks: list[Check]) -> str:

@@ -47,6 +47,13 @@ def format_status(tree: StatusTree) -> str:
             f"{pending['rolls_back_at']} ({pending['remaining_s']} s left) unless someone "
             "types 'config confirm' in a new session"
         )
+    firmware = tree.get("firmware")
+    if firmware:
+        signed = f", signed by key {firmware['signed_by']}" if firmware.get("signed_by") else ""
+        trial = " (on trial)" if firmware.get("trial") else ""
+        lines.append(
+            f"firmware    {firmware.get('version')} from {firmware.get('slot')}{signed}{trial}"
+        )
     lines.append("services")
     for name, fields in tree.items():
         if name in REPORTS:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware import __version__
 from firmware.upgrade.bundle import BundleError, Manifest, write_bundle
 
 PROJECT_WHEEL = "timeserver-"
@@ -39,11 +38,14 @@ def build_bundle(
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise BundleError(f"pip could not build the wheels: {last}")
         wheels = sorted(wheels_dir.glob("*.whl"))
-        if not any(wheel.name.startswith(PROJECT_WHEEL) for wheel in wheels):
+        ours = [wheel for wheel in wheels if wheel.name.startswith(PROJECT_WHEEL)]
+        if not ours:
             raise BundleError(f"pip built no {PROJECT_WHEEL}*.whl from {source}")
         abi, platform = running_platform()
+        # The version of the checkout bundled (--source), which need not be the one running.
+        version = ours[0].name.split("-")[1]
         manifest = Manifest(
-            __version__, min_upgrade_from, abi, platform,
+            version, min_upgrade_from, abi, platform,
             {f"wheels/{wheel.name}": _sha256(wheel) for wheel in wheels},
             now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )  # fmt: skip

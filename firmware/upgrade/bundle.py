@@ -217,3 +217,27 @@ def _digest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> str:
         digest.update(chunk)
         left -= len(chunk)
     return digest.hexdigest()
+
+
+def extract_wheels(path: Path, manifest: Manifest, out: Path) -> list[Path]:
+    """The manifest's wheels written into `out` (which must exist), each hashed again as it
+    is written: a bundle changed since it was verified is refused, not installed."""
+    written = []
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            for name, expected in sorted(manifest.files.items()):
+                stream = tar.extractfile(tar.getmember(name))
+                if stream is None:
+                    raise BundleError(f"{name} is not a regular file")
+                target = out / name.removeprefix("wheels/")
+                digest = hashlib.sha256()
+                with target.open("xb") as copy:
+                    while chunk := stream.read(CHUNK):
+                        digest.update(chunk)
+                        copy.write(chunk)
+                if digest.hexdigest() != expected:
+                    raise BundleError(f"{name} changed since the bundle was verified")
+                written.append(target)
+    except (tarfile.TarError, KeyError, OSError, EOFError) as exc:
+        raise BundleError(f"cannot read the bundle: {exc}") from None
+    return written

@@ -12,8 +12,12 @@ from firmware.upgrade.bundle import BundleError, verify_bundle
 from firmware.upgrade.keys import TRUSTED_DIR, load_private, load_public, make_key, trusted_keys
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    firmware = commands.add_parser("firmware", help="make, sign and check firmware bundles")
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """The parser of `timeserver firmware`; its actions, for the composition root to add
+    `install` to."""
+    firmware = commands.add_parser("firmware", help="make, sign, check and install bundles")
     actions = firmware.add_subparsers(dest="action", required=True)
     keygen = actions.add_parser("keygen", help="make a signing key FILE and FILE.pub")
     keygen.add_argument("--out", type=Path, required=True)
@@ -28,6 +32,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     trust = verify.add_mutually_exclusive_group(required=True)
     trust.add_argument("--pubkey", type=Path, action="append", help="a trusted public key")
     trust.add_argument("--data-dir", type=Path, help=f"trust the keys in DIR/{TRUSTED_DIR}/")
+    return actions
 
 
 def run(args: argparse.Namespace) -> int:

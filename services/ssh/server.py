@@ -20,6 +20,7 @@ from firmware.base.config.schema import SshSection
 from firmware.base.events import EventBus, Severity
 from firmware.base.service import StartError
 from hal.clock import Clock
+from services.ssh.upload import UploadArea
 
 # Only modern algorithms: no SHA-1 anywhere, no CBC, no DH groups under 2048 bits.
 KEX = ["curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521",
@@ -119,8 +120,14 @@ class SshService:
         clock: Clock,
         sessions: Callable[[Origin], LoginSession],
         idle_timeout_s: int,
+        upload: Path | None = None,
+        upload_limit: int = 0,
     ) -> None:
+        """`upload`: the directory SFTP writes into (admins only), at most `upload_limit`
+        bytes in all; None for no SFTP."""
         self.section = section
+        self.upload = upload
+        self.upload_limit = upload_limit
         self.host_keys = host_keys
         self.authorized_keys = authorized_keys
         self.users = users
@@ -147,7 +154,7 @@ class SshService:
             signature_algs=SIGNATURES, compression_algs=["none"],
             process_factory=self._process, encoding=None, line_editor=False,
             allow_scp=False, agent_forwarding=False, x11_forwarding=False,
-            login_timeout=LOGIN_TIMEOUT_S, config=None,
+            login_timeout=LOGIN_TIMEOUT_S, config=None, sftp_factory=self._sftp(),
         )  # fmt: skip
         try:
             self.server = await asyncssh.create_server(
@@ -159,6 +166,18 @@ class SshService:
             raise StartError(
                 f"cannot listen on {places} port {self.section.port}/tcp: {exc}"
             ) from exc
+
+    def _sftp(self) -> Callable[[asyncssh.SSHServerChannel[bytes]], UploadArea] | None:
+        upload = self.upload
+        if upload is None:
+            return None
+        upload.mkdir(mode=0o700, exist_ok=True)
+
+        def is_admin(name: str) -> bool:
+            user = self.users.load().get(name)
+            return user is not None and user.role == "admin"
+
+        return lambda chan: UploadArea(chan, upload, self.upload_limit, is_admin, self.events)
 
     async def _process(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         user = process.get_extra_info("username")

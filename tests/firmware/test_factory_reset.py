@@ -1,7 +1,6 @@
 """A factory reset erases config, accounts and keys, keeps everything else, and says so."""
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from firmware import factory_reset
 from firmware.base.events import Event, EventBus
 from firmware.factory_reset import MARKER, erase_for_reset, finish_reset
 from hal.clock import HostClock
+from tests.tools import Crash, crash_at
 
 
 def test_reset_erases_what_makes_the_appliance_someones_and_keeps_the_rest(
@@ -26,10 +26,6 @@ def test_reset_erases_what_makes_the_appliance_someones_and_keeps_the_rest(
     erase_for_reset(tmp_path, bus)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["events.log"]
     assert [(event.kind, event.security) for event in seen] == [("appliance.factory_reset", True)]
-
-
-class Crash(BaseException):
-    """kill -9: nothing after it runs, no handler sees it."""
 
 
 IDENTITY = ("config.toml", "users.json", "serial", "ntp.keys", "ssh_host_rsa_key", "tls.crt",
@@ -49,17 +45,7 @@ def state(data_dir: Path) -> list[str]:
 
 def crash_after(steps: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the `steps`+1-th change to the disk the moment the process is killed."""
-    done = [0]
-
-    def step(original: Callable[..., object]) -> Callable[..., object]:
-        def run(*args: object, **kwargs: object) -> object:
-            if done[0] == steps:
-                raise Crash
-            done[0] += 1
-            return original(*args, **kwargs)
-
-        return run
-
+    step = crash_at(steps)
     monkeypatch.setattr(factory_reset, "write_atomic", step(factory_reset.write_atomic))
     monkeypatch.setattr(Path, "unlink", step(Path.unlink))
     monkeypatch.setattr(factory_reset.shutil, "rmtree", step(shutil.rmtree))

@@ -350,15 +350,20 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     )
     result = timeserver("audit", "--data-dir", str(data), "--config", str(config))
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
-    assert failed == [], result.stdout
-    assert "N/A   firmware image signed" in result.stdout
+    # The base install came from no signed bundle (tests/scenarios/test_firmware_slots.py
+    # installs one and passes this too).
+    assert failed == ["FAIL  firmware image signed"], result.stdout
+    assert "PTP answers only listed networks" in result.stdout
     assert "PASS  TLS 1.2 or newer only" in result.stdout  # HTTPS with the device's key pair
-    assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 2 not applicable"
-    assert result.returncode == 0
-    # SNMPv3 alone keeps the report passing; a v2c community fails it.
+    assert result.stdout.splitlines()[-1] == "9 passed, 1 failed, 1 not applicable"
+    assert result.returncode == 1
+    # SNMPv3 alone adds no failure; a v2c community does.
     snmp = "[services.snmp]\nenabled = true\n" + SnmpUser().toml()
     v3 = write_config(tmp_path / "v3.toml", config.read_text() + snmp)
-    assert timeserver("audit", "--data-dir", str(data), "--config", str(v3)).returncode == 0
+    result = timeserver("audit", "--data-dir", str(data), "--config", str(v3))
+    assert [line for line in result.stdout.splitlines() if line.startswith("FAIL")] == [
+        "FAIL  firmware image signed"
+    ]
     v2c = write_config(
         tmp_path / "v2c.toml",
         config.read_text() + snmp.replace("true\n", 'true\nv2c_community = "reader-42"\n', 1),
@@ -366,7 +371,10 @@ def test_timeserver_audit_passes_a_hardened_appliance(
     result = timeserver("audit", "--data-dir", str(data), "--config", str(v2c))
     assert result.returncode == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
-    assert failed == ["FAIL  unneeded protocols disabled (telnet, daytime, time, SNMP v1/v2c)"]
+    assert failed == [
+        "FAIL  unneeded protocols disabled (telnet, daytime, time, SNMP v1/v2c)",
+        "FAIL  firmware image signed",
+    ]
     assert "reader-42" not in result.stdout
 
 

@@ -4,6 +4,7 @@ from firmware.admin.commands import (
     accounts,
     config_cmds,
     devices,
+    firmware_cmds,
     ntp_cmds,
     ptp_cmds,
     snmp_cmds,
@@ -23,6 +24,7 @@ COMMANDS: dict[str, Command] = {
     **ntp_cmds.COMMANDS,
     **ptp_cmds.COMMANDS,
     **snmp_cmds.COMMANDS,
+    **firmware_cmds.COMMANDS,
 }
 
 

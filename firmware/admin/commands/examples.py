@@ -15,6 +15,8 @@ EXAMPLES: dict[str, str] = {
     "syslog": "syslog                        each collector and its queue",
     "audit": "audit                         pass, FAIL or N/A for each recommendation",
     "reboot": "reboot",
+    "firmware": "firmware                      the slots, which runs, on trial or not\n"
+    "firmware install /var/tmp/timeserver-0.2.0.bundle\nfirmware commit\nfirmware rollback",
     "factory-reset": "factory-reset                 says what it erases\nfactory-reset confirm",
     "config": "config show services.ntp\nconfig set services.ntp.port 1123\n"
     "config diff\nconfig commit\nconfig commit confirmed 300   for a change that may cut you off",

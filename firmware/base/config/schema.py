@@ -272,6 +272,24 @@ class Device(Section):
     )
 
 
+class Firmware(Section):
+    trial_seconds: int = Field(
+        300, ge=1, le=86400,
+        description="A newly installed firmware commits itself once every enabled service has "
+        "run this long and the sync state is back where it was; it rolls back if that has not "
+        "happened within three times this.",
+    )  # fmt: skip
+    trial_boots: int = Field(
+        3, ge=1, le=20,
+        description="Boots a firmware on trial gets before the boot loader goes back to the "
+        "previous one.",
+    )  # fmt: skip
+    upload_max_bytes: int = Field(
+        256 << 20, ge=1 << 20, le=4 << 30,
+        description="Bytes the SFTP upload area (admins only, for bundles) may hold in all.",
+    )  # fmt: skip
+
+
 class Config(Section):
     """The whole configuration file."""
 
@@ -283,3 +301,4 @@ class Config(Section):
     panel: Panel = Field(default_factory=Panel, description="Front panel and keypad.")
     timing: Timing = Field(default_factory=Timing, description="Clock discipline.")
     admin: Admin = Field(default_factory=Admin, description="Logins on every console.")
+    firmware: Firmware = Field(default_factory=Firmware, description="Firmware upgrades.")

@@ -92,8 +92,8 @@ def test_audit_report_lists_every_recommendation(bench: Bench) -> None:
     tls = report.index("FAIL  TLS 1.2 or newer only, ECDHE + AEAD ciphers, a strong certificate")
     assert report[tls + 1].startswith("      fix: HTTPS: cannot load ")
     # What does not apply says why, and is not a failure.
-    signed = report.index("N/A   firmware image signed")
-    assert report[signed + 1].startswith("      why: this build installs no firmware images")
+    signed = report.index("FAIL  firmware image signed")
+    assert report[signed + 1].startswith("      fix: the base install runs, which no bundle")
 
 
 def test_log_show_filters_audit(bench: Bench) -> None:

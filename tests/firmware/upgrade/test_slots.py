@@ -1,0 +1,51 @@
+"""The boot loader's decision, from a table: which firmware runs, the boot counted while on
+trial, and the rollback (with its reason) when the trial boots are used up or the slot is
+not whole."""
+
+import pytest
+
+from firmware.upgrade.slots import BASE, SlotState, committed, decide, inactive_slot
+
+ON_TRIAL = SlotState(active="b", trial=True, boots_left=2, previous="a", version="0.2.0")
+
+ROWS = [
+    # state, complete slots, runs, state after (active, trial, boots left, previous), why
+    (SlotState(), set(), BASE, ("", False, 0, ""), ""),
+    (SlotState(active="a"), {"a"}, "a", ("a", False, 0, ""), ""),
+    (ON_TRIAL, {"a", "b"}, "b", ("b", True, 1, "a"), ""),
+    (SlotState(active="b", trial=True, boots_left=0, previous="a", version="0.2.0"), {"a", "b"},
+     "a", ("a", False, 0, ""), "booted without committing itself"),
+    (SlotState(active="b", trial=True, boots_left=0, previous="a"), {"b"},
+     BASE, ("", False, 0, ""), "booted without committing itself"),
+    (ON_TRIAL, {"a"}, "a", ("a", False, 0, ""), "slot b does not hold a complete firmware"),
+    (SlotState(active="a", previous="b"), set(), BASE, ("", False, 0, ""),
+     "slot a does not hold a complete firmware"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("state", "complete", "runs", "after", "why"), ROWS)
+def test_the_loader_runs_the_active_slot_or_goes_back(
+    state: SlotState, complete: set[str], runs: str, after: tuple[object, ...], why: str
+) -> None:
+    decision = decide(state, complete)
+    assert decision.run == runs
+    new = decision.state
+    assert (new.active, new.trial, new.boots_left, new.previous) == after
+    assert why in decision.why and bool(why) == bool(decision.why)
+    if why:  # the firmware that runs next says so
+        assert new.rolled_back.startswith(f"rolled back from firmware {state.version or '('}")
+
+
+def test_trial_boots_run_out_then_the_previous_slot_runs() -> None:
+    state, runs = ON_TRIAL, []
+    for _ in range(4):
+        decision = decide(state, {"a", "b"})
+        runs.append(decision.run)
+        state = decision.state
+    assert runs == ["b", "b", "a", "a"]
+
+
+def test_a_committed_slot_is_no_longer_counted_and_installs_go_to_the_other() -> None:
+    kept = committed(ON_TRIAL)
+    assert decide(kept, {"a", "b"}).state == kept
+    assert [inactive_slot(s) for s in (SlotState(), kept, SlotState(active="a"))] == ["b", "a", "b"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from firmware import __version__
 from firmware.admin.authenticate import Authenticator
 from firmware.admin.commands import make_interpreter
-from firmware.admin.console import ConsolePort, ConsoleService
+from firmware.admin.console import ConsoleService
 from firmware.admin.controls import Controls, NtpKeyControls
 from firmware.admin.guard import LoginGuard
 from firmware.admin.login import LoginSession, Recovery
@@ -18,14 +18,13 @@ from firmware.admin.users import UserStore
 from firmware.appliance import Appliance, ServiceSpec
 from firmware.base.config import SERVICE_NAMES, Config
 from firmware.base.config.audit import AuditLog
-from firmware.base.config.fields import utc_instant_ns
-from firmware.base.config.schema import ConsoleSection, SimGps
 from firmware.base.config.store import ConfigStore, redacted
 from firmware.base.events import EventBus, EventLog
 from firmware.base.service import Service
 from firmware.config_files import check_named_files
 from firmware.context import Context
 from firmware.control import ControlService
+from firmware.devices import CONSOLE_PORTS, GPS_BACKENDS, link_path
 from firmware.gps_service import GpsService
 from firmware.identity import Identity
 from firmware.panel.app import PanelApp
@@ -40,13 +39,7 @@ from firmware.timing.service import TimingService
 from firmware.upgrade.service import FirmwareService
 from firmware.upgrade.slots import UPLOAD_DIR
 from hal.clock import Clock
-from hal.console.port import SerialConsolePort
-from hal.gps.gpsd_client import GpsdReceiver
-from hal.gps.pps import LinuxPps
-from hal.gps.serial_nmea import SerialNmeaReceiver
-from hal.gps.types import GpsReceiver
 from hal.network import local_addresses
-from hal.oscillator import PRESETS
 from hal.panel import Key
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import key_type
@@ -61,53 +54,8 @@ from services.telnet.server import TelnetService
 from services.web.app_context import WebContext
 from services.web.service import HttpsService
 from services.web.sessions import WebSessions
-from sim.console import PtyConsolePort
 from sim.gps.backend import SimGpsReceiver
-from sim.gps.receiver import ReceiverSettings
 from sim.panel import SimDisplay, SimKeypad
-from sim.world import SimWorld
-
-
-def sim_world(config: Config, host_ns: int) -> SimWorld:
-    """The simulated world's true UTC from [gps.sim], wandering as [timing] oscillator."""
-    sim = config.gps.sim
-    wander = PRESETS[config.timing.oscillator].wander_ppm_per_sqrt_s if sim.clock_wander else 0.0
-    return SimWorld(host_ns, sim.clock_offset_ns, sim.clock_ppm, wander, sim.seed)
-
-
-def receiver_settings(section: SimGps) -> ReceiverSettings:
-    """[gps.sim] as the plain values the simulated receiver takes."""
-    names = set(ReceiverSettings.__dataclass_fields__) - {"leap_at_ns"}
-    values = {name: getattr(section, name) for name in names}
-    return ReceiverSettings(**values, leap_at_ns=utc_instant_ns(section.leap_at))
-
-
-def link_path(config: Config, data_dir: Path, name: str) -> str:
-    """Where a simulated device's pty link goes: the plain name `name` inside [device]
-    link_dir, or links/ in the data directory; empty for no link (sim/links.py makes it)."""
-    if not name:
-        return ""
-    directory = Path(config.device.link_dir) if config.device.link_dir else data_dir / "links"
-    return str(directory / name)
-
-
-GPS_BACKENDS: dict[str, Callable[[Config, Clock, Path], GpsReceiver]] = {
-    "sim": lambda c, clock, data_dir: SimGpsReceiver(
-        receiver_settings(c.gps.sim),
-        clock,
-        link_path(c, data_dir, c.gps.sim.link),
-        sim_world(c, clock.now_ns()),
-    ),  # fmt: skip
-    "serial": lambda c, clock, data_dir: SerialNmeaReceiver(
-        c.gps.serial.url,
-        c.gps.serial.baud,
-        clock,
-        LinuxPps(c.gps.serial.pps) if c.gps.serial.pps else None,
-    ),
-    "gpsd": lambda c, clock, data_dir: GpsdReceiver(
-        c.gps.gpsd.host, c.gps.gpsd.port, c.gps.gpsd.device, clock
-    ),
-}
 
 
 def _control(config: Config, context: Context) -> Service:
@@ -153,12 +101,6 @@ def _gps_settings(config: Config) -> object:
     """What the receiver is built from: the simulated world's wander also needs the preset."""
     sim = config.gps.backend == "sim" and config.gps.sim.clock_wander
     return config.gps, config.timing.oscillator if sim else None, config.device.link_dir
-
-
-CONSOLE_PORTS: dict[str, Callable[[ConsoleSection, str], ConsolePort]] = {
-    "sim": lambda section, link: PtyConsolePort(link),
-    "serial": lambda section, link: SerialConsolePort(section.url, section.baud),
-}
 
 
 def _console(config: Config, context: Context) -> Service:

@@ -3,7 +3,8 @@
 import pytest
 
 from firmware.base.config.schema import Config, SimGps
-from firmware.boot import SERVICES, receiver_settings, sim_world
+from firmware.boot import SERVICES
+from firmware.devices import receiver_settings, sim_world
 from hal.oscillator import PRESETS
 from sim.gps.receiver import ReceiverSettings
 

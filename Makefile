@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
 # Real peers the interop tests run against (tests/interop/).
 DEB_PACKAGES := rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp snmpd snmptrapd openssh-client sshpass gpsd gpsd-clients \
-	linuxptp socat rdate iproute2 nmap libssl-dev chromium chromium-driver
+	linuxptp socat rdate iproute2 nmap libssl-dev chromium chromium-driver podman runc mmdebstrap
 
 NTPQ := .cache/ntpsec/usr/bin/ntpq
 
-.PHONY: run test lint pytest debs venv reference clean tools bench
+.PHONY: run test lint pytest debs venv reference clean tools bench image
 
 # picocom is for you, on the console pty (README); the tests do not need it.
 run: DEB_PACKAGES += picocom
@@ -68,6 +68,23 @@ $(NTPQ):
 # Figures beside chronyd, measured in the same run (needs gcc and chrony).
 bench: debs venv
 	$(BIN)/python tests/bench/run.py
+
+# The container image (Containerfile): a signed bundle of this checkout, verified again
+# inside the image. The signing key is made on first use and kept in .cache/image/.
+IMAGE ?= localhost/timeserver:latest
+IMAGE_BASE ?= docker.io/library/debian:12-slim
+IMAGE_KEY ?= .cache/image/signing.key
+IMAGE_CONTEXT ?= .cache/image/context
+PODMAN ?= podman
+
+image: venv
+	@command -v $(firstword $(PODMAN)) >/dev/null || $(MAKE) debs DEB_PACKAGES=podman
+	mkdir -p $(IMAGE_CONTEXT)
+	test -f $(IMAGE_KEY) || $(BIN)/timeserver firmware keygen --out $(IMAGE_KEY)
+	$(BIN)/timeserver firmware build --key $(IMAGE_KEY) --out $(IMAGE_CONTEXT)/timeserver.bundle
+	cp $(IMAGE_KEY).pub $(IMAGE_CONTEXT)/firmware-key.pub
+	$(PODMAN) build --format docker --build-arg BASE=$(IMAGE_BASE) --file Containerfile \
+	  --tag $(IMAGE) $(IMAGE_CONTEXT)
 
 reference: venv
 	$(BIN)/timeserver config reference > docs/config.md

@@ -26,14 +26,17 @@ from firmware.base.config import Config, ConfigError, load_config
 from firmware.base.config.reference import reference_markdown
 from firmware.base.config.store import redacted
 from firmware.base.events import EventBus, EventLog, Severity, StderrLog
+from firmware.base.status import StatusTree
 from firmware.boot import AVAILABLE, make_appliance, make_context, make_store
 from firmware.control import ask
 from firmware.data_lock import DataDirInUse, lock_data_dir
 from firmware.factory_reset import finish_reset
 from firmware.identity import PASSWORD_VARIABLE, Identity, ensure_identity
+from firmware.init_process import become_init
 from firmware.panel.client import run_panel
 from firmware.panel.lock import KeypadLock
 from firmware.slot_loader import enter_active_slot, restart_through_loader
+from firmware.timing.sync_state import State
 from firmware.upgrade import commands as firmware_commands
 from hal.clock import HostClock
 from hal.gps.types import GpsScenario
@@ -71,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show a running appliance's sync state")
     _data_dir_options(status)
     status.add_argument("--json", action="store_true", help="print the raw status as JSON")
+    status.add_argument(
+        "--health", action="store_true",
+        help="exit 0 only when NTP is serving and the sync state is LOCKED or HOLDOVER "
+        "(a container HEALTHCHECK)",
+    )  # fmt: skip
     panel = commands.add_parser("panel", help="show and drive a running appliance's panel")
     _data_dir_options(panel)
     panel.add_argument(
@@ -177,8 +185,28 @@ def show_status(args: argparse.Namespace) -> int:
     if not isinstance(tree, dict):
         print(f"timeserver status: {reply.get('error', 'no answer')}", file=sys.stderr)
         return 2
+    if args.health:
+        healthy, why = health(tree)
+        print(f"timeserver status: {why}", file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
     print(json.dumps(tree, indent=2) if args.json else format_status(tree))
     return 0
+
+
+HEALTHY_STATES = (State.LOCKED.value, State.HOLDOVER.value)
+
+
+def health(tree: StatusTree) -> tuple[bool, str]:
+    """Healthy: the NTP service runs and the time it serves is LOCKED or in HOLDOVER."""
+    ntp = tree.get("ntp")
+    timing = tree.get("timing")
+    ntp_state = ntp.get("state") if isinstance(ntp, dict) else None
+    sync_state = timing.get("sync_state") if isinstance(timing, dict) else None
+    if ntp_state != "running":
+        return False, f"unhealthy: NTP is not serving (service {ntp_state or 'absent'})"
+    if sync_state not in HEALTHY_STATES:
+        return False, f"unhealthy: sync state {sync_state or 'unknown'}, not LOCKED or HOLDOVER"
+    return True, f"healthy: NTP serving, {sync_state}"
 
 
 def show(args: argparse.Namespace) -> int:
@@ -192,6 +220,7 @@ def show(args: argparse.Namespace) -> int:
 
 def boot(args: argparse.Namespace, words: list[str]) -> int:
     """Boot the firmware the boot loader picks (firmware/slot_loader.py), in this process."""
+    become_init()
     data_dir, config_path = _paths(args)
     enter_active_slot(data_dir, words)
     clock = HostClock()

@@ -7,8 +7,10 @@ offset from the leap table. Pure: served time and the table are passed in.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from firmware.timing.leapfile import LeapTable
+from firmware.timing.leaps import LeapEvent
 from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState
 from services.ptp.datasets import TimeSource
 from services.ptp.messages import ClockQuality, Flag
@@ -51,12 +53,23 @@ def scaled_log_variance(est_error_ns: int) -> int:
     return min(UNKNOWN_VARIANCE - 1, max(0, value))
 
 
-def utc_offset(table: LeapTable | None, served_ns: int) -> tuple[int, bool]:
-    """TAI - UTC now, and whether a leap table that has not expired says so."""
-    if table is None:
-        return FALLBACK_UTC_OFFSET, False
+def utc_offset(
+    table: LeapTable | None, served_ns: int, leaps: Iterable[LeapEvent] = ()
+) -> tuple[int, bool]:
+    """TAI - UTC now, and whether a leap table that has not expired says so. A leap the
+    discipline has served that the table does not hold (one announced by the receiver
+    before the file was updated, or a rehearsal's) counts as well: PTP time is served UTC
+    plus this offset and must not jump back by the second served UTC repeated."""
     now_s = served_ns // SECOND
-    return table.tai_offset(now_s), now_s < table.expires_unix
+    offset, valid = FALLBACK_UTC_OFFSET, False
+    known: set[int] = set()
+    if table is not None:
+        offset, valid = table.tai_offset(now_s), now_s < table.expires_unix
+        known = {start for start, _ in table.entries}
+    for leap in leaps:
+        if leap.utc_at_ns <= served_ns and leap.utc_at_ns // SECOND not in known:
+            offset += leap.sign
+    return offset, valid
 
 
 def leap_flags(sync: SyncState, leap_at_ns: int | None, served_ns: int) -> int:
@@ -67,13 +80,17 @@ def leap_flags(sync: SyncState, leap_at_ns: int | None, served_ns: int) -> int:
 
 
 def time_properties(
-    sync: SyncState, served_ns: int, table: LeapTable | None, leap_at_ns: int | None
+    sync: SyncState,
+    served_ns: int,
+    table: LeapTable | None,
+    leap_at_ns: int | None,
+    leaps: Iterable[LeapEvent] = (),
 ) -> TimeProperties:
     quality = ClockQuality(
         sync.ptp_clock_class, clock_accuracy(sync.est_error_ns),
         scaled_log_variance(sync.est_error_ns),
     )  # fmt: skip
-    offset, valid = utc_offset(table, served_ns)
+    offset, valid = utc_offset(table, served_ns, leaps)
     flags = Flag.PTP_TIMESCALE | leap_flags(sync, leap_at_ns, served_ns)
     if valid:
         flags |= Flag.UTC_OFFSET_VALID

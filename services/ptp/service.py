@@ -115,8 +115,9 @@ class PtpService:
         host = self.host_now()
         served = self.to_served(host)
         return time_properties(
-            self.timing.sync_state(host), served, self.table, self._leap_at(host)
-        )
+            self.timing.sync_state(host), served, self.table, self._leap_at(host),
+            self.timing.leaps.events,
+        )  # fmt: skip
 
     def _leap_at(self, host_ns: int) -> int | None:
         servo = self.timing.servo

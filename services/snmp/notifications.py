@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from firmware.base.events import Event
+from firmware.timing.sync_state import MAPPING, State
 from services.snmp.agentx import Oid, ValueType, VarBind
 from services.snmp.mib_view import MibView
 from services.snmp.objects import ENTERPRISE, NTP_MIB, NTP_MODES, SYNC_STATES, TS_GPS, TS_SYNC
@@ -17,10 +18,11 @@ TS_NOTIF_OBJECTS: Oid = (*ENTERPRISE, 1, 5)
 NTP_NOTIFICATIONS: Oid = (*NTP_MIB, 0)
 NTP_NOTIF_MESSAGE: Oid = (*NTP_MIB, 1, 5, 1, 0)
 NTP_CURRENT_MODE: Oid = (*NTP_MIB, 1, 2, 1, 0)
+NTP_STRATUM: Oid = (*NTP_MIB, 1, 2, 2, 0)
 
 SYNC_STATE_CHANGE, LOGIN_FAILED, ANTENNA_FAULT, ANTENNA_OK = 1, 2, 3, 4
 LEAP_ANNOUNCED, SERVICE_FAILED, CONFIG_CHANGED, TEST = 5, 6, 7, 8
-NTP_MODE_CHANGE, NTP_CONFIG_CHANGED, NTP_LEAP_ANNOUNCED = 1, 6, 7
+NTP_MODE_CHANGE, NTP_STRATUM_CHANGE, NTP_CONFIG_CHANGED, NTP_LEAP_ANNOUNCED = 1, 2, 6, 7
 OLD_STATE, NEW_STATE, USER, SOURCE, MESSAGE = 1, 2, 3, 4, 5
 MAX_TEXT = 255
 
@@ -58,6 +60,18 @@ def _sync_change(event: Event, view: MibView) -> Iterator[Notification]:
     if NTP_MODES.get(old) != NTP_MODES.get(new):
         mode = VarBind(ValueType.INTEGER, NTP_CURRENT_MODE, NTP_MODES.get(new, 2))
         yield _trap((*NTP_NOTIFICATIONS, NTP_MODE_CHANGE), mode)
+    old_stratum, new_stratum = _stratum(old), _stratum(new)
+    if new_stratum is not None and old_stratum != new_stratum:
+        stratum = VarBind(ValueType.GAUGE32, NTP_STRATUM, new_stratum)
+        message = f"stratum {old_stratum if old_stratum is not None else '?'} -> {new_stratum}"
+        yield _trap((*NTP_NOTIFICATIONS, NTP_STRATUM_CHANGE), stratum,
+                    _text(NTP_NOTIF_MESSAGE, message))  # fmt: skip
+
+
+def _stratum(state: str) -> int | None:
+    """The stratum NTP serves in a sync state (firmware/timing/sync_state.py)."""
+    mapping = MAPPING.get(State(state)) if state in State.__members__ else None
+    return mapping.stratum if mapping is not None else None
 
 
 def _login_failed(event: Event, _: MibView) -> Iterator[Notification]:

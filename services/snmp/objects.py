@@ -80,12 +80,18 @@ def _info(version: str) -> Iterator[VarBind]:
 
 
 def _ntp_status(timing: Section, ntp: Section | None) -> Iterator[VarBind]:
+    # ntpEntTimeDistance: root delay / 2 + root dispersion; a stratum 1 server has no root
+    # delay, so the distance is its dispersion.
+    yield VarBind(ValueType.OCTET_STRING, (*NTP_INFO, 7, 0), _ms(timing["root_dispersion_ns"]))
     state = timing["sync_state"]
     mode = NTP_MODES.get(state, 2) if ntp is not None and ntp.get("state") == "running" else 1
     yield VarBind(ValueType.INTEGER, (*NTP_STATUS, 1, 0), mode)
     yield VarBind(ValueType.GAUGE32, (*NTP_STATUS, 2, 0), int(timing["stratum"]))
     yield VarBind(ValueType.GAUGE32, (*NTP_STATUS, 3, 0), 0)
     yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 4, 0), _text(str(timing["refid"])))
+    if isinstance(timing.get("last_offset_ns"), int):
+        # ntpEntStatusActiveOffset: the last offset of served time to the GPS/PPS reference.
+        yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 5, 0), _ms(timing["last_offset_ns"]))
     yield VarBind(ValueType.GAUGE32, (*NTP_STATUS, 6, 0), 1)
     yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 7, 0), _ms(timing["root_dispersion_ns"]))
     direction = LEAP_DIRECTIONS.get(str(timing["leap_pending"]), 0)

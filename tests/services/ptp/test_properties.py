@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from firmware.timing.leapfile import load_leap_file
+from firmware.timing.leaps import LeapEvent
 from firmware.timing.sync_state import UNKNOWN_ERROR_NS, Leap, State, SyncState, make_state
 from services.ptp.messages import ClockQuality, Flag
 from services.ptp.properties import clock_accuracy, scaled_log_variance, time_properties
@@ -70,6 +71,19 @@ def test_an_expired_table_is_not_valid_and_an_older_offset_comes_from_the_table(
     assert not expired.flags & Flag.UTC_OFFSET_VALID
     in_2010 = time_properties(sync(State.LOCKED), 1_262_304_000 * SECOND, TABLE, None)
     assert in_2010.utc_offset == 34
+
+
+def test_a_served_leap_the_table_does_not_hold_changes_the_offset_from_that_second_on() -> None:
+    rehearsed = LeapEvent(NOW + 3600 * SECOND, +1, NOW + 3600 * SECOND)
+    before = time_properties(sync(State.LOCKED), NOW, TABLE, None, [rehearsed])
+    after = time_properties(sync(State.LOCKED), NOW + 3601 * SECOND, TABLE, None, [rehearsed])
+    assert (before.utc_offset, after.utc_offset) == (37, 38)
+    deleted = LeapEvent(NOW + 3600 * SECOND, -1, NOW + 3599 * SECOND)
+    assert time_properties(sync(State.LOCKED), NOW + 3600 * SECOND, None, None, [deleted]
+                           ).utc_offset == 36  # fmt: skip
+    # The table's own leap of 2017 is not counted twice.
+    in_table = LeapEvent(1_483_228_800 * SECOND, +1, 1_483_228_836 * SECOND)
+    assert time_properties(sync(State.LOCKED), NOW, TABLE, None, [in_table]).utc_offset == 37
 
 
 @pytest.mark.parametrize(

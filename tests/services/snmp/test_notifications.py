@@ -47,6 +47,18 @@ def test_a_state_change_the_ntp_mode_does_not_see_sends_ours_alone() -> None:
     assert trap_oids(found) == [(*ENTERPRISE, 0, 1)]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "stratum", "message"),
+    [("FREERUN", "LOCKED", 1, b"stratum 16 -> 1"), ("HOLDOVER", "UNSYNC", 16, b"stratum 1 -> 16")],
+)
+def test_a_change_of_the_served_stratum_sends_the_ntp_stratum_change(
+    old: str, new: str, stratum: int, message: bytes
+) -> None:
+    found = notifications_for(event(f"timing.{new.lower()}", **{"from": old, "to": new}), VIEW)
+    assert trap_oids(found) == [(*ENTERPRISE, 0, 1), (*NTP_MIB, 0, 1), (*NTP_MIB, 0, 2)]
+    assert values(found[2]) == {(*NTP_MIB, 1, 2, 2, 0): stratum, (*NTP_MIB, 1, 5, 1, 0): message}
+
+
 def test_a_failed_login_names_user_and_source() -> None:
     (found,) = notifications_for(
         event("login.failed", "failed SSH login", user="admin", source="192.0.2.4"), VIEW

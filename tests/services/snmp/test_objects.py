@@ -64,6 +64,11 @@ def test_values_come_from_the_status_tree() -> None:
     assert view.get((*ENTERPRISE, 1, 2, 2, 0)).value == tree["gps"]["satellites_used"]
     assert view.get((*NTP_MIB, 1, 2, 2, 0)).value == tree["timing"]["stratum"]
     assert view.get((*NTP_MIB, 1, 1, 2, 0)).value == b"1.2.3"
+    assert view.get((*NTP_MIB, 1, 1, 7, 0)).value == b"0.021462 ms"  # ntpEntTimeDistance
+    assert view.get((*NTP_MIB, 1, 2, 5, 0)).type == ValueType.NO_SUCH_OBJECT
+    tree["timing"]["last_offset_ns"] = -1500
+    offset = build_view(tree, "").get((*NTP_MIB, 1, 2, 5, 0))  # ntpEntStatusActiveOffset
+    assert offset.value == b"-0.001500 ms"
     tree["timing"]["sync_state"] = "HOLDOVER"
     assert build_view(tree, "").get((*ENTERPRISE, 1, 1, 1, 0)).value == 3
     del tree["ntp"]

@@ -14,6 +14,10 @@ over 127/8 (the client table's hash must not care); and the share of KoD replies
 gets for 20,000 requests sent as fast as it can, under the default rate limit (chronyd: its
 `ratelimit` defaults).
 
+SNMP (tests/bench/benchsnmp.py): varbinds per second that net-snmp's snmpbulkwalk and
+snmpwalk get through the whole path (front door, snmpd, AgentX, our subagent) beside a plain
+snmpd walked over its own objects, and the memory SNMP adds to the appliance.
+
 BENCH_SECONDS, BENCH_FLOOD_RATE and BENCH_KOD_FLOOD shorten a smoke run.
 """
 
@@ -36,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
+from tests.bench.benchsnmp import benchsnmp_figures  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -193,6 +198,7 @@ def main() -> int:
     rows += "\n" + measure_world(work, keyfile)
     print(rows)
     print(timing_figures())
+    print(benchsnmp_figures())
     if bad_macs:
         print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
         return 1

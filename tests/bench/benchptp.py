@@ -81,8 +81,8 @@ def follow(link: Link, work: Path, name: str) -> Jitter:
             time.sleep(0.5)
     finally:
         slave.stop()
-    window = [line for line in master_offsets(slave.text()) if line.at >= start]
-    return jitter([line for line in window if line.at <= start + SECONDS])
+    lines = master_offsets(slave.text())
+    return jitter([line for line in lines if start <= line.at < start + SECONDS])
 
 
 def measure(work: Path) -> tuple[Jitter, Jitter]:

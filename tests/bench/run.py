@@ -5,7 +5,10 @@ requests, one worker), server hold time (transmit minus receive) at idle, and th
 real chronyd client measures against each server on loopback. Then, with an offset injected
 into the simulated world's true UTC, what chronyd measures against the appliance and how
 far served time is from true UTC at that moment; and the timing figures of
-tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is.
+tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is. The PTP
+figures (tests/bench/benchptp.py) are the RMS and worst `master offset` a ptp4l slave measures
+over BENCH_PTP_SECONDS (60) with the appliance as grandmaster, beside ptp4l as grandmaster
+on the same veth pair, and the RMS ratio.
 
 The load generator checks the MAC of every signed reply it counts; a bad one fails the
 bench. Two floods (tests/bench/ntpflood.c) follow: a normal client's replies per second
@@ -41,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
 from tests.bench.benchsnmp import benchsnmp_figures  # noqa: E402
+from tests.bench.benchptp import benchptp_figures  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -199,6 +203,7 @@ def main() -> int:
     print(rows)
     print(timing_figures())
     print(benchsnmp_figures())
+    print(benchptp_figures())
     if bad_macs:
         print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
         return 1

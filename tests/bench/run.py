@@ -152,14 +152,14 @@ def start_chronyd(
     return process
 
 
-def boot(work: Path, name: str, port: int, extra: str = "") -> Booted:
+def boot(work: Path, name: str, port: int, extra: str = "", password: str | None = None) -> Booted:
     config = write_config(
         work / f"{name}.toml",
         f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n'
         f'workers = 1\n[[services.ntp.rules]]\nnetwork = "{KOD_SOURCE}/32"\n'
         '[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
     )
-    return Booted(work / name, config)
+    return Booted(work / name, config, password)
 
 
 def main() -> int:

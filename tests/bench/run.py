@@ -14,7 +14,11 @@ over 127/8 (the client table's hash must not care); and the share of KoD replies
 gets for 20,000 requests sent as fast as it can, under the default rate limit (chronyd: its
 `ratelimit` defaults).
 
-BENCH_SECONDS, BENCH_FLOOD_RATE and BENCH_KOD_FLOOD shorten a smoke run.
+The web console (tests/bench/benchweb.py): NTP replies per second with and without a
+logged-in client polling the dashboard's API every second over HTTPS (A/B/A; the target is a
+cost of at most 5 %), and the time to first byte of the dashboard page and the API, p50/p99.
+
+BENCH_SECONDS, BENCH_FLOOD_RATE, BENCH_KOD_FLOOD and BENCH_WEB_REQUESTS shorten a smoke run.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
+from tests.bench.benchweb import benchweb_figures  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -193,6 +198,7 @@ def main() -> int:
     rows += "\n" + measure_world(work, keyfile)
     print(rows)
     print(timing_figures())
+    print(benchweb_figures())
     if bad_macs:
         print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
         return 1

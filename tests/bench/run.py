@@ -21,7 +21,12 @@ SNMP (tests/bench/benchsnmp.py): varbinds per second that net-snmp's snmpbulkwal
 snmpwalk get through the whole path (front door, snmpd, AgentX, our subagent) beside a plain
 snmpd walked over its own objects, and the memory SNMP adds to the appliance.
 
-BENCH_SECONDS, BENCH_FLOOD_RATE and BENCH_KOD_FLOOD shorten a smoke run.
+The web console (tests/bench/benchweb.py): NTP replies per second with and without a
+logged-in client polling the dashboard's API every second over HTTPS (A/B/A; the target is a
+cost of at most 5 %), and the time to first byte of the dashboard page and the API, p50/p99.
+
+BENCH_SECONDS, BENCH_PTP_SECONDS, BENCH_FLOOD_RATE, BENCH_KOD_FLOOD and BENCH_WEB_REQUESTS
+shorten a smoke run.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
-from tests.bench.benchsnmp import benchsnmp_figures  # noqa: E402
 from tests.bench.benchptp import benchptp_figures  # noqa: E402
+from tests.bench.benchsnmp import benchsnmp_figures  # noqa: E402
+from tests.bench.benchweb import benchweb_figures  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -161,14 +167,14 @@ def start_chronyd(
     return process
 
 
-def boot(work: Path, name: str, port: int, extra: str = "") -> Booted:
+def boot(work: Path, name: str, port: int, extra: str = "", password: str | None = None) -> Booted:
     config = write_config(
         work / f"{name}.toml",
         f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n'
         f'workers = 1\n[[services.ntp.rules]]\nnetwork = "{KOD_SOURCE}/32"\n'
         '[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
     )
-    return Booted(work / name, config)
+    return Booted(work / name, config, password)
 
 
 def main() -> int:
@@ -204,6 +210,7 @@ def main() -> int:
     print(timing_figures())
     print(benchsnmp_figures())
     print(benchptp_figures())
+    print(benchweb_figures())
     if bad_macs:
         print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -36,6 +37,16 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
             except OSError:
                 continue
         return port
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it is still there 5 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class Crash(BaseException):

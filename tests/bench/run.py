@@ -5,7 +5,10 @@ requests, one worker), server hold time (transmit minus receive) at idle, and th
 real chronyd client measures against each server on loopback. Then, with an offset injected
 into the simulated world's true UTC, what chronyd measures against the appliance and how
 far served time is from true UTC at that moment; and the timing figures of
-tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is.
+tests/bench/timing.py: re-lock time per oscillator and how tight the error bound is. The PTP
+figures (tests/bench/benchptp.py) are the RMS and worst `master offset` a ptp4l slave measures
+over BENCH_PTP_SECONDS (60) with the appliance as grandmaster, beside ptp4l as grandmaster
+on the same veth pair, and the RMS ratio.
 
 The load generator checks the MAC of every signed reply it counts; a bad one fails the
 bench. Two floods (tests/bench/ntpflood.c) follow: a normal client's replies per second
@@ -14,7 +17,16 @@ over 127/8 (the client table's hash must not care); and the share of KoD replies
 gets for 20,000 requests sent as fast as it can, under the default rate limit (chronyd: its
 `ratelimit` defaults).
 
-BENCH_SECONDS, BENCH_FLOOD_RATE and BENCH_KOD_FLOOD shorten a smoke run.
+SNMP (tests/bench/benchsnmp.py): varbinds per second that net-snmp's snmpbulkwalk and
+snmpwalk get through the whole path (front door, snmpd, AgentX, our subagent) beside a plain
+snmpd walked over its own objects, and the memory SNMP adds to the appliance.
+
+The web console (tests/bench/benchweb.py): NTP replies per second with and without a
+logged-in client polling the dashboard's API every second over HTTPS (A/B/A; the target is a
+cost of at most 5 %), and the time to first byte of the dashboard page and the API, p50/p99.
+
+BENCH_SECONDS, BENCH_PTP_SECONDS, BENCH_FLOOD_RATE, BENCH_KOD_FLOOD and BENCH_WEB_REQUESTS
+shorten a smoke run.
 """
 
 from __future__ import annotations
@@ -36,6 +48,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.ntp.keys import NtpKey, parse_keys  # noqa: E402
+from tests.bench.benchptp import benchptp_figures  # noqa: E402
+from tests.bench.benchsnmp import benchsnmp_figures  # noqa: E402
+from tests.bench.benchweb import benchweb_figures  # noqa: E402
 from tests.bench.timing import timing_figures  # noqa: E402
 from tests.interop.ntp_appliance import (  # noqa: E402
     appliance_keys,
@@ -152,14 +167,14 @@ def start_chronyd(
     return process
 
 
-def boot(work: Path, name: str, port: int, extra: str = "") -> Booted:
+def boot(work: Path, name: str, port: int, extra: str = "", password: str | None = None) -> Booted:
     config = write_config(
         work / f"{name}.toml",
         f'[timing]\nlock_samples = 3\n[services.ntp]\nport = {port}\nbind = ["127.0.0.1"]\n'
         f'workers = 1\n[[services.ntp.rules]]\nnetwork = "{KOD_SOURCE}/32"\n'
         '[[services.ntp.rules]]\nnetwork = "127.0.0.0/8"\nratelimit = false\n' + extra,
     )
-    return Booted(work / name, config)
+    return Booted(work / name, config, password)
 
 
 def main() -> int:
@@ -193,6 +208,9 @@ def main() -> int:
     rows += "\n" + measure_world(work, keyfile)
     print(rows)
     print(timing_figures())
+    print(benchsnmp_figures())
+    print(benchptp_figures())
+    print(benchweb_figures())
     if bad_macs:
         print(f"bench: {bad_macs} replies had a bad or missing MAC", file=sys.stderr)
         return 1

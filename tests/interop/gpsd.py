@@ -58,12 +58,3 @@ def gpspipe_reports(
         timeout=seconds,
     )
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -17,13 +17,16 @@ class Web:
     redirect_port: int
 
 
+def https_section(port: int, redirect_port: int) -> str:
+    """[services.https] on loopback: the config text for an appliance the tests log into."""
+    return (
+        f'[services.https]\nport = {port}\nbind = ["127.0.0.1"]\nredirect_port = {redirect_port}\n'
+    )
+
+
 def boot_web(directory: Path, extra: str = "") -> Web:
     port, redirect = free_port(), free_port()
-    config = write_config(
-        directory / "config.toml",
-        f'[services.https]\nport = {port}\nbind = ["127.0.0.1"]\nredirect_port = {redirect}\n'
-        f"{extra}",
-    )
+    config = write_config(directory / "config.toml", https_section(port, redirect) + extra)
     booted = Booted(directory / "data", config, password=ADMIN_PASSWORD)
     booted.wait_event("appliance.ready")
     return Web(booted, port, redirect)

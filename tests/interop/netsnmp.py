@@ -6,10 +6,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import require
+from tests.tools import require, stop_process
 
 AUTH = "auth-pass-123456"
 PRIV = "priv-pass-123456"
+
+
+def net_snmp_environment(config: Path, persistent: Path) -> dict[str, str]:
+    """A net-snmp program's environment: only its own config and persistent directories, no
+    MIB files (Debian ships none of the IETF ones)."""
+    return {"SNMPCONFPATH": str(config), "SNMP_PERSISTENT_DIR": str(persistent), "MIBS": "",
+            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,7 @@ class NetSnmp:
         self, program: str, options: list[str], *oids: str, timeout_s: float = 2.0
     ) -> subprocess.CompletedProcess[str]:
         self.home.mkdir(parents=True, exist_ok=True)
-        environment = {"SNMPCONFPATH": str(self.home), "SNMP_PERSISTENT_DIR": str(self.home),
-                       "MIBS": "", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # fmt: skip
+        environment = net_snmp_environment(self.home, self.home)
         command = [require(program), *options, "-On", "-t", f"{timeout_s:g}", "-r", "0",
                    f"udp:{self.address}:{self.port}", *oids]  # fmt: skip
         return subprocess.run(
@@ -71,8 +77,7 @@ class TrapReceiver:
             f"createUser {user.name} {user.auth} {user.auth_passphrase} AES "
             f"{user.priv_passphrase}\nauthUser log {user.name} authPriv\n"
         )
-        environment = {"SNMPCONFPATH": str(home), "SNMP_PERSISTENT_DIR": str(home / "persist"),
-                       "MIBS": "", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # fmt: skip
+        environment = net_snmp_environment(home, home / "persist")
         with self.output.open("w") as out:
             self.process = subprocess.Popen(
                 [require("snmptrapd"), "-f", "-Lo", "-On", "-C", "-c", str(conf), "-m", "",
@@ -95,9 +100,41 @@ class TrapReceiver:
         raise AssertionError(f"no {text!r} among what snmptrapd received:\n{self.received()}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
+
+
+class PrivateSnmpd:
+    """net-snmp's snmpd alone on a loopback port, with a minimal config of its own (one
+    SNMPv3 user, authPriv, reading `views`) and no subagent: what snmpd serves by itself."""
+
+    def __init__(self, home: Path, port: int, user: SnmpUser, views: tuple[str, ...]) -> None:
+        persist = home / "persist"
+        persist.mkdir(parents=True, exist_ok=True)
+        self.client = NetSnmp(home / "client", port)
+        conf = home / "snmpd.conf"
+        conf.write_text(
+            f"[snmp] persistentDir {persist}\nagentAddress udp:127.0.0.1:{port}\n"
+            f'createUser {user.name} {user.auth} "{user.auth_passphrase}" AES '
+            f'"{user.priv_passphrase}"\n'
+            + "".join(f"view reference included .{view}\n" for view in views)
+            + f"rouser -s usm {user.name} authpriv -V reference\n"
+        )
+        environment = net_snmp_environment(home, persist)
+        self.process = subprocess.Popen(
+            [require("snmpd"), "-f", "-Lo", "-C", "-c", str(conf), "-m", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment,
+        )  # fmt: skip
+
+    def wait_ready(self, options: list[str], oid: str, seconds: float = 10.0) -> None:
+        """Until `oid` reads with `options` (snmpd answers once its config is read)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.client.get(options, oid).returncode == 0:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"snmpd exited {self.process.returncode}")
+            time.sleep(0.1)
+        raise RuntimeError(f"snmpd did not answer within {seconds:g} s")
+
+    def stop(self) -> None:
+        stop_process(self.process)

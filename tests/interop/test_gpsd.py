@@ -16,8 +16,9 @@ from hal.gps.gpsd_client import GpsdReceiver, parse_time
 from hal.gps.types import FixMode
 from sim.gps.receiver import SECOND, ReceiverSettings, SimReceiver
 from tests.hal.gps.recorder import Recorder
-from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake, stop
+from tests.interop.gpsd import gpspipe_reports, start_gpsd, start_gpsfake
 from tests.scenarios.appliance import ROOT, Booted, timeserver, write_config
+from tests.tools import stop_process
 
 
 def start_sim(link: Path, scenario: str) -> subprocess.Popen[bytes]:
@@ -51,8 +52,8 @@ def test_gpsd_reads_the_simulated_receiver(tmp_path: Path, scenario: str) -> Non
         reports = gpspipe_reports(port, 15 if scenario == "locked" else 8)
         now = time.time()
     finally:
-        stop(gpsd)
-        stop(sim)
+        stop_process(gpsd)
+        stop_process(sim)
     assert not link.exists()
     tpv = [r for r in reports if r["class"] == "TPV"]
     assert tpv, reports
@@ -82,7 +83,7 @@ async def test_gpsd_backend_against_gpsfake(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
     finally:
         await receiver.stop()
-        stop(gpsfake)
+        stop_process(gpsfake)
     fixed = [s for s in recorder.samples if s.fix == FixMode.THREE_D]
     assert len(fixed) >= 5
     times = [s.utc_ns for s in recorder.samples if s.utc_ns is not None]
@@ -105,7 +106,7 @@ def test_gpsd_on_the_appliances_link_never_disturbs_its_lock(tmp_path: Path) -> 
     try:
         reports = gpspipe_reports(port, 10_000, seconds=75, duration=60)
     finally:
-        stop(gpsd)
+        stop_process(gpsd)
     status = json.loads(timeserver("status", "--data-dir", str(data), "--json").stdout)
     changes = {f"timing.{state.value.lower()}" for state in State}
     states = [e["kind"] for e in booted.events() if e["kind"] in changes]

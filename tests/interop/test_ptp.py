@@ -6,7 +6,6 @@ and a better grandmaster makes the appliance PASSIVE."""
 
 import re
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,62 +13,17 @@ from pathlib import Path
 import pytest
 
 from tests.interop.ntp_appliance import status_tree
-from tests.interop.ptp_link import Link, pmc_fields, ptp4l_config, veth_link
+from tests.interop.ptp_link import (
+    APPLIANCE_CONFIG,
+    Link,
+    Ptp4l,
+    master_offsets,
+    pmc_fields,
+    ptp_appliance,
+    veth_link,
+)
 from tests.scenarios.appliance import Booted, write_config
 from tests.tools import require
-
-CONFIG = """[timing]
-lock_samples = 3
-loss_seconds = 2
-[gps.sim]
-scenario = "{scenario}"
-[services.ptp]
-enabled = true
-interface = "{interface}"
-allow = ["10.99.0.0/24"]
-"""
-
-
-class Slave:
-    """ptp4l as a slave in the client namespace, its log kept in a file."""
-
-    def __init__(self, link: Link, work: Path, name: str, extra: str = "", slave: bool = True):
-        self.socket = work / f"{name}.sock"
-        self.log = work / f"{name}.log"
-        config = ptp4l_config(work / f"{name}.cfg", self.socket, extra)
-        flags = ["-s"] if slave else []
-        command = ["ptp4l", "-i", link.client_if, "-S", "-4", "-m", "--free_running", "1"]
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                ["ip", "netns", "exec", link.client, *command, *flags, "-f", str(config)],
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.link = link
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def wait_for(self, pattern: str, seconds: float = 30) -> re.Match[str]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.text())
-            if found:
-                return found
-            time.sleep(0.2)
-        raise AssertionError(f"ptp4l never printed {pattern!r}:\n{self.text()[-2000:]}")
-
-    def pmc(self, query: str) -> dict[str, str]:
-        """pmc through this ptp4l's management socket: what the slave knows."""
-        args = ("pmc", "-u", "-b", "0", "-s", str(self.socket), query)
-        return pmc_fields(self.link.run(self.link.client, *args))
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -82,23 +36,15 @@ def link() -> Iterator[Link]:
 
 @pytest.fixture(scope="module")
 def appliance(link: Link, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Booted]:
-    work = tmp_path_factory.mktemp("ptp-gm")
-    text = CONFIG.format(scenario="locked", interface=link.gm_if)
-    config = write_config(work / "config.toml", text)
-    booted = Booted(work / "data", config, prefix=("ip", "netns", "exec", link.gm))
-    try:
-        booted.wait_event("timing.locked", seconds=40)
-        booted.wait_event("ptp.port_state", seconds=20)
+    with ptp_appliance(link, tmp_path_factory.mktemp("ptp-gm")) as booted:
         yield booted
-    finally:
-        booted.stop(seconds=10)
 
 
 @pytest.fixture(scope="module")
 def slave(
     link: Link, appliance: Booted, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Slave]:
-    running = Slave(link, tmp_path_factory.mktemp("ptp-slave"), "slave")
+) -> Iterator[Ptp4l]:
+    running = Ptp4l(link, tmp_path_factory.mktemp("ptp-slave"), "slave")
     try:
         yield running
     finally:
@@ -119,16 +65,15 @@ def wait_until(check: object, seconds: float = 30) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_ptp4l_follows_the_appliance(link: Link, appliance: Booted, slave: Slave) -> None:
+def test_ptp4l_follows_the_appliance(link: Link, appliance: Booted, slave: Ptp4l) -> None:
     ours = link.gm_clock_identity()
     slave.wait_for(rf"selected best master clock {re.escape(ours)}")
     slave.wait_for(r"LISTENING to UNCALIBRATED on RS_SLAVE")
     wait_until(lambda: slave.text().count("master offset") >= 6, seconds=40)
-    offsets = [int(v) for v in re.findall(r"master offset\s+(-?\d+)", slave.text())]
-    delays = [int(v) for v in re.findall(r"path delay\s+(-?\d+)", slave.text())]
+    lines = master_offsets(slave.text())[-5:]
     # Served time and the shared host clock agree to within the discipline's error.
-    assert max(abs(v) for v in offsets[-5:]) < 50_000, offsets
-    assert all(0 < d < 1_000_000 for d in delays[-5:]), delays
+    assert max(abs(line.offset_ns) for line in lines) < 50_000, lines
+    assert all(0 < line.path_delay_ns < 1_000_000 for line in lines), lines
     parent = slave.pmc("GET PARENT_DATA_SET")
     assert parent["grandmasterIdentity"] == ours and parent["gm.ClockClass"] == "6", parent
     properties = slave.pmc("GET TIME_PROPERTIES_DATA_SET")
@@ -141,7 +86,7 @@ def test_ptp4l_follows_the_appliance(link: Link, appliance: Booted, slave: Slave
     assert heard[link.client_address][2] >= 1, ptp["slaves_heard"]
 
 
-def test_pmc_reads_the_appliance_data_sets(link: Link, slave: Slave) -> None:
+def test_pmc_reads_the_appliance_data_sets(link: Link, slave: Ptp4l) -> None:
     ours = link.gm_clock_identity()
     default = udp_pmc(link, "GET DEFAULT_DATA_SET")
     assert default["clockIdentity"] == ours and default["clockClass"] == "6", default
@@ -153,9 +98,9 @@ def test_pmc_reads_the_appliance_data_sets(link: Link, slave: Slave) -> None:
 
 
 def test_satellites_lost_moves_clock_class_6_to_7(
-    link: Link, appliance: Booted, slave: Slave
+    link: Link, appliance: Booted, slave: Ptp4l
 ) -> None:
-    text = CONFIG.format(scenario="satellites_lost", interface=link.gm_if)
+    text = APPLIANCE_CONFIG.format(scenario="satellites_lost", interface=link.gm_if)
     write_config(appliance.config, text)
     appliance.signal(signal.SIGHUP)
     appliance.wait_event("timing.holdover", seconds=30)
@@ -164,10 +109,10 @@ def test_satellites_lost_moves_clock_class_6_to_7(
 
 
 def test_a_better_grandmaster_makes_the_appliance_passive(
-    link: Link, appliance: Booted, slave: Slave, tmp_path: Path
+    link: Link, appliance: Booted, slave: Ptp4l, tmp_path: Path
 ) -> None:
     before = len([e for e in appliance.events() if e["kind"] == "ptp.port_state"])
-    better = Slave(link, tmp_path, "better", "priority1 10\n", slave=False)
+    better = Ptp4l(link, tmp_path, "better", "priority1 10\n", slave=False)
     try:
         change = appliance.wait_event("ptp.port_state", count=before + 1, seconds=40)
         assert "MASTER -> PASSIVE" in str(change["message"]), change

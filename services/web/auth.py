@@ -17,6 +17,7 @@ from firmware.base.access import RuleSet
 from firmware.base.events import Severity
 from services.web.app_context import BEARER, CONTEXT, SESSION, page, see_other
 from services.web.sessions import WebSession
+from services.web.uploads import first_field
 
 COOKIE = "ts_session"
 LOGIN_COOKIE = "ts_login"
@@ -25,6 +26,8 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({"/login", "/api/v1/login", "/static/style.css"})
+OWN_ACCOUNT = frozenset({"/logout", "/password"})
+"""What a monitor may post: its own logout and its own password."""
 LOGIN_FORM_S = 600
 LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -80,7 +83,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's CSRF token (a header or a form
-    field); the login form carries its own. Monitors change nothing but their own session."""
+    field, the first field of a form with files); the login form carries its own. Monitors
+    change nothing but their own session and password."""
     if request.method in SAFE_METHODS or request.path in PUBLIC:
         return await handler(request)
     session: WebSession = request[SESSION]
@@ -90,9 +94,11 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         given = request.headers.get(CSRF_HEADER, "")
     if not given and request.content_type == "application/x-www-form-urlencoded":
         given = str((await request.post()).get(CSRF_FIELD, ""))
+    if not given and request.content_type == "multipart/form-data":
+        given = await first_field(request, CSRF_FIELD, 256)
     if not given or not session.csrf_matches(given):
         return _refuse(request, 403, "missing or wrong CSRF token")
-    if not session.is_admin and request.path != "/logout":
+    if not session.is_admin and request.path not in OWN_ACCOUNT:
         return _refuse(request, 403, "monitors can read but not change anything")
     return await handler(request)
 

@@ -17,6 +17,9 @@ EXAMPLES: dict[str, str] = {
     "reboot": "reboot",
     "firmware": "firmware                      the slots, which runs, on trial or not\n"
     "firmware install /var/tmp/timeserver-0.2.0.bundle\nfirmware commit\nfirmware rollback",
+    "https": "https cert                    the certificate HTTPS serves\n"
+    "https cert install example.crt example.key   uploaded by SFTP, or paths\n"
+    "https cert reset              a new self-signed pair",
     "factory-reset": "factory-reset                 says what it erases\nfactory-reset confirm",
     "config": "config show services.ntp\nconfig set services.ntp.port 1123\n"
     "config diff\nconfig commit\nconfig commit confirmed 300   for a change that may cut you off",

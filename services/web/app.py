@@ -12,6 +12,7 @@ from services.web import (
     dashboard,
     hardening_page,
     logs_page,
+    password_page,
 )
 from services.web.app_context import CONTEXT, WebContext
 from services.web.auth import (
@@ -46,6 +47,7 @@ def make_app(context: WebContext) -> web.Application:
             *logs_page.ROUTES,
             *hardening_page.ROUTES,
             *certificate_page.ROUTES,
+            *password_page.ROUTES,
             web.get("/static/{name}", static_file),
             web.get("/login", show_login),
             web.post("/login", log_in),

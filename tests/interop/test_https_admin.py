@@ -5,6 +5,7 @@ appliance for the module."""
 
 import datetime
 import json
+import re
 import stat
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from tests.interop.https_appliance import ADMIN_PASSWORD, Web, WebClient, boot_w
 from tests.pki import issue, key_pem, pem
 
 NOW = datetime.datetime.now(datetime.UTC)
+NEW_PASSWORD = "olga's own passphrase"
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +106,36 @@ async def test_web_upload_of_cert_and_key(web: Web) -> None:
         await client.close()
     wait_served(web, leaf.public_bytes(serialization.Encoding.DER))
     assert audited(web)[-1]["new"]["subject"] == "CN=ts-web.lab.example"  # type: ignore[index]
+
+
+async def test_web_password_change_from_a_one_time_password(web: Web) -> None:
+    admin, olga = WebClient(web), WebClient(web)
+    try:
+        await admin.log_in("admin", ADMIN_PASSWORD)
+        added = await admin.post("/config/user-add", {"name": "olga", "role": "monitor"})
+        assert added.status == 303
+        page = await admin.text("/config")
+        one_time = re.search(r"olga added; one-time password (\S+) ", page)
+        assert one_time, page
+        first = await olga.log_in("olga", one_time[1])
+        assert (first.status, first.headers["Location"]) == (303, "/password")
+        assert "must be changed now" in await olga.text("/password")
+        short = await olga.post("/password", {"new": "too short", "confirm": "too short"})
+        assert short.headers["Location"] == "/password"
+        assert "at least 12 characters" in await olga.text("/password")
+        done = await olga.post("/password", {"new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert (done.status, done.headers["Location"]) == (303, "/")
+        assert "Password changed." in await olga.text("/")
+    finally:
+        await admin.close()
+        await olga.close()
+    again = WebClient(web)
+    try:
+        assert (await again.log_in("olga", one_time[1])).status == 401
+        second = await again.log_in("olga", NEW_PASSWORD)
+        assert (second.status, second.headers["Location"]) == (303, "/")
+    finally:
+        await again.close()
+    changed = web.booted.wait_event("password.changed")
+    assert changed["fields"] == {"user": "olga", "source": "127.0.0.1"}
+    assert NEW_PASSWORD not in (web.booted.data_dir / "events.log").read_text()

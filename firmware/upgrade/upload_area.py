@@ -6,8 +6,11 @@ disk."""
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from pathlib import Path
 
+from firmware.base.atomic_file import sync_directory
 from firmware.upgrade.slots import UPLOAD_DIR
 
 
@@ -29,3 +32,51 @@ def too_full(root: Path, inode: int, size: int, limit: int) -> str:
     if held_besides(root, inode) + size > limit:
         return f"the upload area holds at most {limit} bytes; remove files first"
     return ""
+
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class UploadRefused(ValueError):
+    """Why a file may not go into the upload area, in one line."""
+
+
+class IncomingFile:
+    """A file arriving in the upload area a chunk at a time: written under a hidden
+    temporary name, the area's limit checked at every chunk, renamed to its own name only
+    once whole; refused or abandoned, nothing of it is left behind."""
+
+    def __init__(self, root: Path, name: str, limit: int) -> None:
+        if not PLAIN_NAME.fullmatch(name):
+            raise UploadRefused(f"{name[:64]!r}: a file name is letters, digits, '.', '-' "
+                                "and '_', at most 128 of them")  # fmt: skip
+        root.mkdir(mode=0o700, exist_ok=True)
+        self.root, self.name, self.limit = root, name, limit
+        self.fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=root)
+        self.tmp = Path(tmp)
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        full = too_full(self.root, os.fstat(self.fd).st_ino, self.size + len(chunk), self.limit)
+        if full:
+            self.discard()
+            raise UploadRefused(full)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(self.fd, view) :]
+        self.size += len(chunk)
+
+    def finish(self) -> Path:
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = -1
+        path = self.root / self.name
+        os.replace(self.tmp, path)
+        sync_directory(self.root)
+        return path
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self.tmp.unlink(missing_ok=True)

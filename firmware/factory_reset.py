@@ -18,7 +18,8 @@ from firmware.base.events import EventBus, Severity
 MARKER = "factory-reset.pending"
 ERASED_ON_RESET = ("config.toml", "users.json", "keypad.json", "ssh_host_ed25519_key",
                    "ssh_host_ed25519_key.pub", "ssh_host_rsa_key", "ssh_host_rsa_key.pub",
-                   "tls.key", "tls.crt", "ntp.keys", "ntp.keys.first-boot.sha256",
+                   "tls.pending.json", "tls.key", "tls.crt", "ntp.keys",
+                   "ntp.keys.first-boot.sha256",
                    "rollback.toml", "authorized_keys",
                    "serial")  # fmt: skip
 """In erase order: `serial` last, since a data directory without it boots as new. The

@@ -10,14 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from firmware.admin.passwords import check_policy, random_password
 from firmware.admin.users import UserStore
 from firmware.base.atomic_file import write_atomic
+from firmware.base.certificates import CERT_FILE, KEY_FILE, finish_pending, self_signed_pair
 
 PASSWORD_VARIABLE = "TIMESERVER_ADMIN_PASSWORD"
 NTP_KEY_TYPES = (("AES128CMAC", 16), ("SHA1", 20), ("MD5", 20))
@@ -68,7 +67,8 @@ def ensure_identity(data_dir: Path, admin_password: str | None, now: datetime.da
         "SSH host key (RSA 3072)",
         created,
     )
-    tls_key, tls_cert = data_dir / "tls.key", data_dir / "tls.crt"
+    tls_key, tls_cert = data_dir / KEY_FILE, data_dir / CERT_FILE
+    finish_pending(data_dir)  # a certificate install that a kill interrupted
     _once(
         tls_cert, lambda: _tls(tls_key, tls_cert, hostname, serial, now), "TLS certificate", created
     )
@@ -115,41 +115,11 @@ def _ssh_key(key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey, path: Path, hos
     write_atomic(path, private)
 
 
-def _tls(
-    key_path: Path, cert_path: Path, hostname: str, serial: str, now: datetime.datetime
-) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, hostname),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "timeserver appliance"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, serial),
-        ]
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(hostname), x509.DNSName("localhost")]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    write_atomic(
-        key_path,
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-    )
-    write_atomic(cert_path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+def _tls(key_path: Path, cert_path: Path, hostname: str, serial: str,
+         now: datetime.datetime) -> None:  # fmt: skip
+    pair = self_signed_pair(hostname, serial, now)
+    write_atomic(key_path, pair.key_pem)
+    write_atomic(cert_path, pair.chain_pem, 0o644)
 
 
 def _ntp_keys(path: Path, hostname: str, now: datetime.datetime) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 
@@ -75,3 +75,41 @@ def make_pki(directory: Path, server_name: str = "localhost") -> Pki:
         )
     )
     return pki
+
+
+Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+def issue(
+    common: str,
+    key: Key,
+    now: datetime.datetime,
+    issuer: tuple[x509.Certificate, Key] | None = None,
+    days: tuple[int, int] = (-1, 30),
+    ca: bool = False,
+) -> x509.Certificate:
+    """A certificate for `key` naming `common`, valid from now + days[0] to now + days[1],
+    signed by `issuer` (its certificate and key), or by itself."""
+    signer_name, signer_key = (issuer[0].subject, issuer[1]) if issuer else (_name(common), key)
+    algorithm = None if isinstance(signer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(common))
+        .issuer_name(signer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=days[0]))
+        .not_valid_after(now + datetime.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(signer_key, algorithm)
+    )
+
+
+def pem(*certificates: x509.Certificate) -> bytes:
+    return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certificates)
+
+
+def key_pem(key: Key) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )

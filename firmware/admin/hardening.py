@@ -65,7 +65,7 @@ def tls_check(https: bool, tls_syslog: bool, data_dir: Path) -> Check:
         problems = problems or policy_problems(server_context(certificate, key))
     except (OSError, ValueError, ssl.SSLError) as exc:
         problems = [f"cannot load {certificate} and {key}: {exc}"]
-    fix = "HTTPS: " + "; ".join(problems) + " (replace the key pair and restart https)"
+    fix = f"HTTPS: {'; '.join(problems)} (https cert install a strong pair, or https cert reset)"
     return Check(name, not problems, fix)
 
 

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from firmware.admin.authenticate import Authenticator
 from firmware.admin.guard import LoginGuard
 from firmware.admin.line_editor import LineEditor
-from firmware.admin.passwords import PasswordError, check_policy
+from firmware.admin.password_change import (
+    current_password_ok,
+    new_password_problem,
+    store_new_password,
+)
 from firmware.admin.shell import CONSOLE, Origin, Session, Shell, Status
 from firmware.admin.users import UserStore
 from firmware.base.events import EventBus, Severity
@@ -212,38 +216,28 @@ class LoginSession:
         return self._prompt()
 
     async def _old_password(self, line: str) -> str:
-        if await self.users.check_off_loop(self.user, line) is None:
-            self.events.emit(
-                "password.change_failed", Severity.WARNING,
-                f"{self.user} gave a wrong current password from {self.source}",
-                self._fields(), security=True,
-            )  # fmt: skip
+        if not await current_password_ok(self.users, self.events, self.user, self.source, line):
             return "Wrong password.\n" + self._prompt()
         self._enter("new", secret=True)
         return "New password: "
 
     async def _new_password(self, line: str) -> str:
-        try:
-            check_policy(line)
-        except PasswordError as exc:
-            return f"{exc}\nNew password: "
+        problem = new_password_problem(line)
+        if problem:
+            return f"{problem}\nNew password: "
         self.pending = line
         self._enter("confirm", secret=True)
         return "Retype new password: "
 
     async def _confirm(self, line: str) -> str:
-        if line != self.pending:
+        if new_password_problem(self.pending, line):
             self.pending = ""
             self._enter("new", secret=True)
             return "Passwords do not match.\nNew password: "
         if self.recovering:
             return await self._recovered(line)
-        await self.users.set_password_off_loop(self.user, line)
+        await store_new_password(self.users, self.events, self.user, self.source, line)
         self.pending = ""
-        self.events.emit(
-            "password.changed", Severity.NOTICE, f"{self.user} changed their password",
-            self._fields(), security=True,
-        )  # fmt: skip
         return "Password changed.\n" + self._prompt()
 
     async def _recovered(self, password: str) -> str:

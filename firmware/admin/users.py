@@ -57,6 +57,10 @@ class UserStore:
         that no other change to it can come in between."""
         self._store_hash(name, await hash_password_off_loop(password))
 
+    def set_one_time(self, name: str, password: str) -> None:
+        """A password an admin set for someone else: it must be changed at the next login."""
+        self._store_hash(name, hash_password(password), must_change=True)
+
     async def recover_admin_off_loop(self, password: str) -> None:
         """Password recovery: the `admin` account, made again if it was removed, an admin
         once more, with this password."""
@@ -65,10 +69,10 @@ class UserStore:
         users["admin"] = User("admin", "admin", password_hash, False)
         self.save(users)
 
-    def _store_hash(self, name: str, password_hash: str) -> None:
+    def _store_hash(self, name: str, password_hash: str, must_change: bool = False) -> None:
         users = self.load()
         users[name] = replace(users[name], password_hash=password_hash,
-                              must_change_password=False)  # fmt: skip
+                              must_change_password=must_change)  # fmt: skip
         self.save(users)
 
     def check(self, name: str, password: str) -> User | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 # TLS 1.2 suites: ephemeral ECDH, then AES-GCM or ChaCha20-Poly1305. TLS 1.3's suites are all
 # AEAD with ephemeral (EC)DH already.
@@ -48,20 +48,33 @@ def policy_problems(context: ssl.SSLContext) -> list[str]:
 
 
 WEAK_HASHES = (hashes.MD5, hashes.SHA1)
+CURVES = frozenset({"secp256r1", "secp384r1"})
+"""The EC curves a certificate's key may be on: P-256 and P-384, as browsers and OpenSSL
+agree on."""
+
+
+def key_problem(key: object) -> str:
+    """What makes a certificate's public key too weak ("" when nothing): RSA under 2048 bits,
+    an EC curve other than P-256 and P-384, or another kind of key (Ed25519 is accepted: the
+    TLS stack signs with it in TLS 1.2 and 1.3)."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA key of {key.key_size} bits" if key.key_size < 2048 else ""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "" if key.curve.name in CURVES else f"EC key on {key.curve.name}"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return ""
+    return f"{type(key).__name__.removeprefix('_')} key"
+
+
+def signature_problem(cert: x509.Certificate) -> str:
+    """A signature made with MD5 or SHA-1 ("" when the hash is strong)."""
+    algorithm = cert.signature_hash_algorithm
+    return f"signed with {algorithm.name}" if isinstance(algorithm, WEAK_HASHES) else ""
 
 
 def certificate_problems(certificate: Path) -> list[str]:
-    """What makes a certificate weak (empty when nothing): a key under 2048 bits (RSA) or
-    256 bits (EC), another kind of key, or a signature with MD5 or SHA-1."""
+    """What makes a certificate weak (empty when nothing): its key (key_problem) or a
+    signature with MD5 or SHA-1."""
     cert = x509.load_pem_x509_certificate(certificate.read_bytes())
-    key = cert.public_key()
-    problems = []
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
-        problems.append(f"RSA key of {key.key_size} bits")
-    elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
-        problems.append(f"EC key on {key.curve.name}")
-    elif not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        problems.append(f"{type(key).__name__} key")
-    if isinstance(cert.signature_hash_algorithm, WEAK_HASHES):
-        problems.append(f"signed with {cert.signature_hash_algorithm.name}")
-    return problems
+    return [problem for problem in (key_problem(cert.public_key()), signature_problem(cert))
+            if problem]  # fmt: skip

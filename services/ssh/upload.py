@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncssh
 
 from firmware.base.events import EventBus, Severity
+from firmware.upgrade.upload_area import too_full
 
 
 class UploadArea(asyncssh.SFTPServer):
@@ -42,14 +43,9 @@ class UploadArea(asyncssh.SFTPServer):
         size it would have."""
         fd = file_obj.fileno()  # type: ignore[attr-defined]
         here = os.fstat(fd)
-        others = sum(
-            entry.stat().st_size for entry in os.scandir(self.root)
-            if entry.is_file(follow_symlinks=False) and entry.inode() != here.st_ino
-        )  # fmt: skip
-        if others + max(here.st_size, offset + len(data)) > self.limit:
-            raise asyncssh.SFTPQuotaExceeded(
-                f"the upload area holds at most {self.limit} bytes; remove files first"
-            )
+        full = too_full(self.root, here.st_ino, max(here.st_size, offset + len(data)), self.limit)
+        if full:
+            raise asyncssh.SFTPQuotaExceeded(full)
         self.written.add(fd)
         return os.pwrite(fd, data, offset)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.web import api, config_page, dashboard, hardening_page, logs_page
+from services.web import (
+    api,
+    certificate_page,
+    config_page,
+    dashboard,
+    firmware_page,
+    hardening_page,
+    logs_page,
+    password_page,
+)
 from services.web.app_context import CONTEXT, WebContext
 from services.web.auth import (
     csrf_middleware,
@@ -38,6 +47,9 @@ def make_app(context: WebContext) -> web.Application:
             *config_page.ROUTES,
             *logs_page.ROUTES,
             *hardening_page.ROUTES,
+            *certificate_page.ROUTES,
+            *password_page.ROUTES,
+            *firmware_page.ROUTES,
             web.get("/static/{name}", static_file),
             web.get("/login", show_login),
             web.post("/login", log_in),

@@ -17,6 +17,7 @@ from firmware.base.access import RuleSet
 from firmware.base.events import Severity
 from services.web.app_context import BEARER, CONTEXT, SESSION, page, see_other
 from services.web.sessions import WebSession
+from services.web.uploads import first_field
 
 COOKIE = "ts_session"
 LOGIN_COOKIE = "ts_login"
@@ -25,6 +26,11 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({"/login", "/api/v1/login", "/static/style.css"})
+PASSWORD_PAGE = "/password"
+FIRST_LOGIN = frozenset({PASSWORD_PAGE, "/logout", "/static/style.css"})
+"""All a session logged in with a one-time password reaches until it is changed."""
+OWN_ACCOUNT = frozenset({"/logout", PASSWORD_PAGE})
+"""What a monitor may post: its own logout and its own password."""
 LOGIN_FORM_S = 600
 LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -71,7 +77,12 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             return _refuse(request, 401, "log in first")
         return see_other("/login")
     request[SESSION], request[BEARER] = session, bearer
-    response = await handler(request)
+    if session.must_change_password and request.path not in FIRST_LOGIN:
+        if request.path.startswith(("/api/", "/metrics")) or request.method not in SAFE_METHODS:
+            return _refuse(request, 403, "change the one-time password first")
+        response: web.StreamResponse = see_other(PASSWORD_PAGE)
+    else:
+        response = await handler(request)
     if SESSION in request and not bearer:  # not logged out by this request
         _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
     return response
@@ -80,7 +91,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's CSRF token (a header or a form
-    field); the login form carries its own. Monitors change nothing but their own session."""
+    field, the first field of a form with files); the login form carries its own. Monitors
+    change nothing but their own session and password."""
     if request.method in SAFE_METHODS or request.path in PUBLIC:
         return await handler(request)
     session: WebSession = request[SESSION]
@@ -90,9 +102,11 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         given = request.headers.get(CSRF_HEADER, "")
     if not given and request.content_type == "application/x-www-form-urlencoded":
         given = str((await request.post()).get(CSRF_FIELD, ""))
+    if not given and request.content_type == "multipart/form-data":
+        given = await first_field(request, CSRF_FIELD, 256)
     if not given or not session.csrf_matches(given):
         return _refuse(request, 403, "missing or wrong CSRF token")
-    if not session.is_admin and request.path != "/logout":
+    if not session.is_admin and request.path not in OWN_ACCOUNT:
         return _refuse(request, 403, "monitors can read but not change anything")
     return await handler(request)
 
@@ -135,26 +149,30 @@ async def log_in(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         return login_page(request, "The login form expired; please log in again.", 403)
     user, password = str(form.get("user", "")), str(form.get("password", ""))
-    account, refusal = await check_account(request, user, password)
+    account, refusal = await check_account(request, user, password, one_time_ok=True)
     if account is None:
-        return login_page(request, refusal, 403 if "changed" in refusal else 401)
+        return login_page(request, refusal, 401)
     session = open_session(request, account)
-    response = see_other("/")
+    response = see_other(PASSWORD_PAGE if session.must_change_password else "/")
     _cookie(response, COOKIE, session.token, context.sessions.idle_ns // 10**9)
     response.del_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
-async def check_account(request: web.Request, user: str, password: str) -> tuple[User | None, str]:
-    """The account, or None and why not, for every way in (the login page, the API)."""
+async def check_account(
+    request: web.Request, user: str, password: str, one_time_ok: bool = False
+) -> tuple[User | None, str]:
+    """The account, or None and why not, for every way in (the login page, the API). An
+    account still on its one-time password logs in only where it can change it
+    (`one_time_ok`: the login page, which sends it to the password page first)."""
     context = request.app[CONTEXT]
     account = await context.login.check(user[:64], password[:1024], request.remote or "?", "web ")
     if account is None:
         return None, "Login incorrect."
-    if account.must_change_password:
+    if account.must_change_password and not one_time_ok:
         return None, (
-            "The one-time password must be changed first: log in over SSH or the console and "
-            "set a new one."
+            "The one-time password must be changed first: log in on the web page, over SSH or "
+            "the console and set a new one."
         )
     return account, ""
 
@@ -163,7 +181,8 @@ def open_session(request: web.Request, account: User) -> WebSession:
     context = request.app[CONTEXT]
     source = request.remote or "?"
     origin = Origin("https", source, *_local(request))
-    session = context.sessions.open(account.name, account.role, origin, context.clock.now_ns())
+    session = context.sessions.open(account.name, account.role, origin, context.clock.now_ns(),
+                                    account.must_change_password)  # fmt: skip
     context.events.emit(
         "login.ok", Severity.NOTICE, f"{account.name} logged in from {source} (web)",
         {"user": account.name, "source": source}, security=True,

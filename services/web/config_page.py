@@ -77,10 +77,11 @@ FORMS: dict[str, Callable[[Fields, dict[str, Any]], Lines]] = {
     "syslog": lambda f, c: [["config", "set", "syslog.targets", *_words(f.get("targets", ""))]],
     "user-add": lambda f, c: [["users", "add", f.get("name", ""), f.get("role", "")]],
     "user-remove": lambda f, c: [["users", "remove", f.get("name", "")]],
+    "user-password": lambda f, c: [["users", "password", f.get("name", "")]],
 }
 """Form name -> the command lines it stands for."""
 ANCHORS = {"service": "services", "commit": "staged", "discard": "staged", "syslog": "syslog",
-           "user-add": "users", "user-remove": "users"}  # fmt: skip
+           "user-add": "users", "user-remove": "users", "user-password": "users"}  # fmt: skip
 
 
 async def submit(request: web.Request) -> web.Response:
@@ -202,10 +203,14 @@ def _users(request: web.Request) -> str:
     add = _form(request, "user-add", _field("name", "name") +
                 _select("role", "role", ("monitor", "admin")), "Add account")  # fmt: skip
     remove = _form(request, "user-remove", _field("name", "name"), "Remove account")
+    one_time = _form(request, "user-password", _field("name", "name"),
+                     "Set a one-time password")  # fmt: skip
     return (
         f'<section id="users"><h1>Accounts</h1>{_pre(request, ["users", "list"])}'
-        "<p>A new account gets a one-time password, changed at its first login over SSH or "
-        f"the console.</p>{add}{remove}</section>"
+        "<p>A new account gets a one-time password, changed at its first login (on the web "
+        "page, over SSH or the console); so does an account whose password an admin sets. "
+        f'Your own password: <a href="/password">change it here</a>.</p>{add}{remove}'
+        f"{one_time}</section>"
     )
 
 

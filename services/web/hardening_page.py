@@ -20,9 +20,10 @@ FIX_PAGES = (
     ("NTP keys", "/config#ntp"),
     ("keypad locked", "/#panel"),
     ("remote syslog", "/config#syslog"),
+    ("TLS 1.2", "/certificate"),
 )
 """Where each check is fixed, by the start of its name; the rest are fixed on the box
-itself (new host keys, a new TLS key pair)."""
+itself (new host keys)."""
 
 
 def fix_page(check: Check) -> str:

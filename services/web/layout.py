@@ -15,7 +15,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC = {"style.css": "text/css", "dashboard.js": "text/javascript"}
 """Every file the console serves besides its pages: named here, so nothing else is reachable."""
 MENU = (("/", "Dashboard"), ("/config", "Configuration"), ("/logs", "Logs"),
-        ("/hardening", "Hardening"))  # fmt: skip
+        ("/hardening", "Hardening"), ("/firmware", "Firmware"),
+        ("/certificate", "Certificate"), ("/password", "Password"))  # fmt: skip
 HERE = ' class="here"'
 
 

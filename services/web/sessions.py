@@ -31,6 +31,8 @@ class WebSession:
     """What the command layer sees: user, role, source and the staged config changes."""
     last_seen_ns: int
     notice: Notice | None = None
+    must_change_password: bool = False
+    """Logged in with a one-time password: the password page before anything else."""
 
     @property
     def user(self) -> str:
@@ -50,12 +52,15 @@ class WebSessions:
         self.limit = limit
         self.sessions: OrderedDict[str, WebSession] = OrderedDict()
 
-    def open(self, user: str, role: str, origin: Origin, now_ns: int) -> WebSession:
+    def open(
+        self, user: str, role: str, origin: Origin, now_ns: int, must_change: bool = False
+    ) -> WebSession:
         while len(self.sessions) >= self.limit:
             self.sessions.popitem(last=False)
         token = secrets.token_urlsafe(32)
         shell = Session(user, role, origin.source, origin=origin)
-        session = WebSession(token, secrets.token_urlsafe(32), shell, now_ns)
+        session = WebSession(token, secrets.token_urlsafe(32), shell, now_ns,
+                             must_change_password=must_change)  # fmt: skip
         self.sessions[token] = session
         return session
 

@@ -45,8 +45,8 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     web = boot_web(tmp_path_factory.mktemp("browser"))
-    # A monitor account with a password of its own (a new account's one-time password must
-    # be changed over SSH or the console before the web takes it).
+    # A monitor account with a password of its own (a new account's one-time password would
+    # send it to the password page first).
     UserStore(web.booted.data_dir / "users.json").create(
         "watcher", "monitor", MONITOR_PASSWORD, must_change=False
     )

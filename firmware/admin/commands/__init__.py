@@ -5,6 +5,7 @@ from firmware.admin.commands import (
     config_cmds,
     devices,
     firmware_cmds,
+    https_cmds,
     ntp_cmds,
     ptp_cmds,
     snmp_cmds,
@@ -25,6 +26,7 @@ COMMANDS: dict[str, Command] = {
     **ptp_cmds.COMMANDS,
     **snmp_cmds.COMMANDS,
     **firmware_cmds.COMMANDS,
+    **https_cmds.COMMANDS,
 }
 
 

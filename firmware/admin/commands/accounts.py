@@ -5,9 +5,11 @@ from __future__ import annotations
 from firmware.admin.commands.interpreter import Call, Command
 from firmware.admin.passwords import random_password
 from firmware.admin.shell import Reply
+from firmware.admin.users import User
 from firmware.base.events import Severity
 
 ROLES = ("admin", "monitor")
+USERS_USAGE = "users [list | add NAME admin|monitor | remove NAME | password NAME]"
 
 
 def users(call: Call) -> Reply:
@@ -44,7 +46,23 @@ def users(call: Call) -> Reply:
         call.audit("account", f"users.{name}", {"role": role}, None)
         _event(call, "user.removed", f"{call.session.user} removed account {name}")
         return Reply(f"{name} removed")
-    return Reply.usage("usage: users [list | add NAME admin|monitor | remove NAME]")
+    if args[0] == "password" and len(args) == 2:
+        return _one_time_password(call, accounts, args[1])
+    return Reply.usage(f"usage: {USERS_USAGE}")
+
+
+def _one_time_password(call: Call, accounts: dict[str, User], name: str) -> Reply:
+    """Another account's password set to a new one-time password, changed at its next login:
+    the admin never learns the password the user chooses."""
+    if name not in accounts:
+        return Reply.failed(f"no account {name!r}")
+    if name == call.session.user:
+        return Reply.failed("that is your own account: passwd changes your password")
+    password = random_password()
+    call.controls.users.set_one_time(name, password)
+    call.audit("account", f"users.{name}.password", None, "one-time password")
+    _event(call, "user.password_set", f"{call.session.user} set a one-time password for {name}")
+    return Reply(f"{name}: one-time password {password} (changed at the next login)")
 
 
 def _event(call: Call, kind: str, message: str) -> None:
@@ -57,9 +75,10 @@ def _event(call: Call, kind: str, message: str) -> None:
 COMMANDS = {
     "passwd": Command("change your password", lambda call: Reply("", action="passwd")),
     "users": Command(
-        "users [list | add NAME admin|monitor | remove NAME]",
+        f"{USERS_USAGE}\n"
+        "  add and password print a one-time password, changed at the account's next login.",
         users,
-        writes=("add", "remove"),
-        subcommands=("list", "add", "remove"),
+        writes=("add", "remove", "password"),
+        subcommands=("list", "add", "remove", "password"),
     ),  # fmt: skip
 }

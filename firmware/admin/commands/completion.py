@@ -33,7 +33,7 @@ def config(controls: Controls, args: list[str], partial: str) -> list[Choice]:
 
 
 def users(controls: Controls, args: list[str], partial: str) -> list[Choice]:
-    if args == ["remove"]:
+    if args in (["remove"], ["password"]):
         return _words(sorted(controls.users.load()), "account")
     if args == ["add"]:
         return [("<name>", "a new account name (letters, digits, _)")]

@@ -17,11 +17,15 @@ EXAMPLES: dict[str, str] = {
     "reboot": "reboot",
     "firmware": "firmware                      the slots, which runs, on trial or not\n"
     "firmware install /var/tmp/timeserver-0.2.0.bundle\nfirmware commit\nfirmware rollback",
+    "https": "https cert                    the certificate HTTPS serves\n"
+    "https cert install example.crt example.key   uploaded by SFTP, or paths\n"
+    "https cert reset              a new self-signed pair",
     "factory-reset": "factory-reset                 says what it erases\nfactory-reset confirm",
     "config": "config show services.ntp\nconfig set services.ntp.port 1123\n"
     "config diff\nconfig commit\nconfig commit confirmed 300   for a change that may cut you off",
     "passwd": "passwd                        asks for the current password, then a new one",
-    "users": "users\nusers add alice monitor       prints a one-time password\nusers remove alice",
+    "users": "users\nusers add alice monitor       prints a one-time password\nusers remove alice\n"
+    "users password alice          a new one-time password for alice",
     "gps": "gps                           fix, position and the satellite table\n"
     "gps inject antenna_open      (simulated receiver) a fault, until 'gps inject locked'",
     "panel": "panel                         what the display shows\npanel press down",

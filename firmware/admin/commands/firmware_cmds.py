@@ -16,7 +16,6 @@ from firmware.upgrade.install import Plan, apply_install, audit_install, check_i
 from firmware.upgrade.slots import (
     BASE,
     SLOT_NAMES,
-    UPLOAD_DIR,
     committed,
     complete_slots,
     load_state,
@@ -24,6 +23,7 @@ from firmware.upgrade.slots import (
     save_state,
     slot_info,
 )
+from firmware.upgrade.upload_area import upload_path
 
 USAGE = "firmware [status | install FILE [--allow-downgrade] | commit | rollback]"
 """FILE: a path, or the name of a file uploaded by SFTP."""
@@ -70,7 +70,7 @@ def install(call: Call) -> Reply:
     if len(files) != 1:
         return Reply.usage("usage: firmware install FILE [--allow-downgrade]")
     try:
-        plan = check_install(data_dir, bundle_path(data_dir, files[0]), __version__,
+        plan = check_install(data_dir, upload_path(data_dir, files[0]), __version__,
                              allow_downgrade)  # fmt: skip
     except BundleError as exc:
         return Reply.failed(f"firmware install refused: {exc}")
@@ -84,11 +84,6 @@ def install(call: Call) -> Reply:
         f"firmware {manifest.firmware_version} signed by key {plan.verified.key_id}: verified; "
         f"installing into slot {plan.slot}, then the appliance restarts into it on trial"
     )
-
-
-def bundle_path(data_dir: Path, name: str) -> Path:
-    """A path, or a plain name in the upload area (where SFTP puts bundles)."""
-    return Path(name) if "/" in name else data_dir / UPLOAD_DIR / name
 
 
 def _apply(data_dir: Path, plan: Plan, trial_boots: int, sync: str) -> None:

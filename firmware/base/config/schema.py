@@ -286,7 +286,8 @@ class Firmware(Section):
     )  # fmt: skip
     upload_max_bytes: int = Field(
         256 << 20, ge=1 << 20, le=4 << 30,
-        description="Bytes the SFTP upload area (admins only, for bundles) may hold in all.",
+        description="Bytes the upload area (SFTP and the web page, admins only, for bundles) "
+        "may hold in all.",
     )  # fmt: skip
 
 

@@ -45,7 +45,7 @@ class Browser:
         )  # fmt: skip
         if response.status == 303:
             self.session = response.cookies["ts_session"].value
-            home = await self.get("/")
+            home = await self.get(response.headers["Location"])
             found = re.search(r'name="csrf" value="([^"]+)"', await home.text())
             assert found is not None
             self.csrf = found[1]

@@ -84,13 +84,23 @@ async def test_the_session_ends_after_the_idle_timeout(browser: Browser, bench: 
     assert (await browser.get("/api/v1/status")).status == 401
 
 
-async def test_a_one_time_password_must_be_changed_elsewhere_first(
+async def test_a_one_time_password_leads_to_the_password_page_first(
     browser: Browser, bench: WebBench
 ) -> None:
     bench.users.create("newbie", "admin", "one-time-password-1", must_change=True)
-    response = await browser.log_in("newbie", "one-time-password-1")
+    response = await browser.client.post(
+        "/api/v1/login", json={"user": "newbie", "password": "one-time-password-1"}
+    )
     assert response.status == 403
-    assert "must be changed first" in await response.text()
+    assert "must be changed first" in (await response.json())["error"]
+    response = await browser.log_in("newbie", "one-time-password-1")
+    assert response.status == 303 and response.headers["Location"] == "/password"
+    for path in ("/", "/config", "/logs"):
+        shown = await browser.get(path)
+        assert (shown.status, shown.headers["Location"]) == (303, "/password")
+    assert (await browser.get("/api/v1/status")).status == 403
+    refused = await browser.post("/config/discard", data={"csrf": browser.csrf})
+    assert refused.status == 403
 
 
 async def test_a_second_login_page_keeps_the_open_form_s_token(browser: Browser) -> None:

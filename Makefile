@@ -76,6 +76,7 @@ IMAGE_BASE ?= docker.io/library/debian:12-slim
 IMAGE_KEY ?= .cache/image/signing.key
 IMAGE_CONTEXT ?= .cache/image/context
 PODMAN ?= podman
+IMAGE_BUILD_OPTIONS ?=
 
 image: venv
 	@command -v $(firstword $(PODMAN)) >/dev/null || $(MAKE) debs DEB_PACKAGES=podman
@@ -83,8 +84,8 @@ image: venv
 	test -f $(IMAGE_KEY) || $(BIN)/timeserver firmware keygen --out $(IMAGE_KEY)
 	$(BIN)/timeserver firmware build --key $(IMAGE_KEY) --out $(IMAGE_CONTEXT)/timeserver.bundle
 	cp $(IMAGE_KEY).pub $(IMAGE_CONTEXT)/firmware-key.pub
-	$(PODMAN) build --format docker --build-arg BASE=$(IMAGE_BASE) --file Containerfile \
-	  --tag $(IMAGE) $(IMAGE_CONTEXT)
+	$(PODMAN) build --format docker --build-arg BASE=$(IMAGE_BASE) $(IMAGE_BUILD_OPTIONS) \
+	  --file Containerfile --tag $(IMAGE) $(IMAGE_CONTEXT)
 
 reference: venv
 	$(BIN)/timeserver config reference > docs/config.md

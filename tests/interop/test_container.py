@@ -4,13 +4,17 @@ No container registry is reachable here, so the test makes its own Debian 12 bas
 (mmdebstrap, then podman import) and names it with BASE. Two settings of this sandbox live
 here, not in the image: the runc runtime (crun fails on its cgroups) and no default
 ulimits (raising rlimits is not permitted). Podman keeps its images and containers in the
-test's own directory, and the containers use slirp4netns, so nothing of the host's
-storage or network configuration changes; ports are published on 127.0.0.1 only."""
+test's own directory. Nothing here may touch the host's network configuration: a rootful
+podman's default bridge (netavark) adds nat and filter tables to the host's netfilter, which
+turns on connection tracking for every packet of the machine (a flood from many loopback
+sources then fills its table). So the build's RUN steps use the host's network as it is
+(--network=host) and the containers use slirp4netns, with ports published on 127.0.0.1."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -58,10 +62,13 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
         require(program)
     place = tmp_path_factory.mktemp("podman")
     conf = place / "containers.conf"
-    conf.write_text('[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n')
+    conf.write_text(
+        '[containers]\ndefault_ulimits = []\nnetns = "slirp4netns"\n[engine]\nruntime = "runc"\n'
+    )
     env = {**os.environ, "CONTAINERS_CONF": str(conf)}
     command = [require("podman"), "--root", str(place / "root"), "--runroot", str(place / "run")]
     tool = Podman(command, env)
+    tables = netfilter_tables()
     try:
         tarball = place / "base.tar"
         subprocess.run(
@@ -73,13 +80,22 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
         subprocess.run(
             ["make", "-C", str(ROOT), "image", f"IMAGE={IMAGE}", f"IMAGE_BASE={BASE}",
              f"IMAGE_KEY={place / 'signing.key'}", f"IMAGE_CONTEXT={place / 'context'}",
-             f"PODMAN={' '.join(command)}"],
+             f"PODMAN={' '.join(command)}", "IMAGE_BUILD_OPTIONS=--network=host"],
             env=env, check=True, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         yield tool
     finally:
         tool.run("rm", "--all", "--force", "--time", "0", check=False)
         tool.run("system", "reset", "--force", check=False)
+    assert netfilter_tables() == tables, "podman changed the host's netfilter tables"
+
+
+def netfilter_tables() -> str:
+    """The host's nftables tables (iptables-nft's included), or '' without nft."""
+    nft = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
+    if nft is None:
+        return ""
+    return subprocess.run([nft, "list", "tables"], capture_output=True, text=True).stdout
 
 
 @dataclass

@@ -25,6 +25,8 @@ POLL_S = 1.0
 """The issue's browser polls every second (the dashboard's script waits 3 s: harsher here)."""
 TIMED = ("/", "/api/v1/status", POLLED)
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "300"))
+PAIRS = int(os.environ.get("BENCH_WEB_PAIRS", "4"))
+"""B runs (with the client), each between two A runs (without)."""
 COST_TARGET = 5.0
 """Percent of NTP replies per second the web console may cost (issue 16)."""
 NtpLoad = Callable[[], dict[str, float]]
@@ -56,14 +58,22 @@ def benchweb_figures() -> str:
 
 @dataclass(frozen=True)
 class Rates:
-    """NTP replies per second without the web client, with it, without it again (A/B/A:
-    the mean of the two A's takes drift out), and how the client's polls went."""
+    """NTP replies per second alternately without the web client (A) and with it (B),
+    A/B/A/.../A, and how the client's polls went. Each B is compared with the mean of the
+    A's on either side of it, which takes the machine's drift out; the cost is the median
+    of those comparisons."""
 
-    before: float
-    polled: float
-    after: float
+    without: list[float]
+    polled: list[float]
     answered: int
     failed: int
+
+    def costs(self) -> list[float]:
+        """Per B: percent of the neighbouring A's replies per second it lost."""
+        return [
+            100 * (1 - b / max(1.0, (self.without[i] + self.without[i + 1]) / 2))
+            for i, b in enumerate(self.polled)
+        ]
 
 
 def _measure(booted: Booted, https_port: int, ntp_load: NtpLoad, seconds: float) -> str:
@@ -82,28 +92,31 @@ def _measure(booted: Booted, https_port: int, ntp_load: NtpLoad, seconds: float)
 
 
 def _ntp_with_and_without(tab: Tab, ntp_load: NtpLoad, seconds: float) -> Rates:
-    """The client polls the dashboard's API on its own logged-in session during B only."""
-    before = ntp_load()["replies_per_s"]
-    poller = Poller(tab, POLLED, POLL_S, limit=int(seconds / POLL_S) + 30)
-    poller.start()
-    try:
-        polled = ntp_load()["replies_per_s"]
-    finally:
-        poller.stop()
-    after = ntp_load()["replies_per_s"]
-    return Rates(before, polled, after, poller.answered, poller.failed)
+    """The client polls the dashboard's API on its own logged-in session during each B."""
+    without, polled, answered, failed = [ntp_load()["replies_per_s"]], [], 0, 0
+    for _ in range(PAIRS):
+        poller = Poller(tab, POLLED, POLL_S, limit=int(seconds / POLL_S) + 30)
+        poller.start()
+        try:
+            polled.append(ntp_load()["replies_per_s"])
+        finally:
+            poller.stop()
+        answered, failed = answered + poller.answered, failed + poller.failed
+        without.append(ntp_load()["replies_per_s"])
+    return Rates(without, polled, answered, failed)
 
 
 def _cost_rows(rates: Rates) -> list[str]:
-    alone = (rates.before + rates.after) / 2
-    cost, ratio = 100 * (alone - rates.polled) / max(1.0, alone), rates.polled / max(1.0, alone)
+    alone, polled = statistics.mean(rates.without), statistics.mean(rates.polled)
+    costs = rates.costs()
+    spread = f"per pair {min(costs):+.1f} .. {max(costs):+.1f}"
     return [
         f"Web console, HTTPS on loopback: a logged-in dashboard polling {POLLED} every "
         f"{POLL_S:g} s, one NTP worker",
         f"{'':28}{'with web':>14}{'without':>14}{'ratio':>9}",
-        f"{'NTP plain replies/s':28}{rates.polled:>14,.0f}{alone:>14,.0f}{ratio:>9.3f}",
-        f"{'  without: before, after':28}{'':>14}{rates.before:>14,.0f}{rates.after:>9,.0f}",
-        f"{'  cost of the web client (%)':28}{cost:>14.1f}  (target <= {COST_TARGET:g} %)",
+        f"{'NTP plain replies/s':28}{polled:>14,.0f}{alone:>14,.0f}{polled / alone:>9.3f}",
+        f"{'  cost of the web client (%)':28}{statistics.median(costs):>14.1f}  "
+        f"(median of {len(costs)} A/B/A; {spread}; target <= {COST_TARGET:g} %)",
         f"{'  dashboard polls answered':28}{rates.answered:>14}  ({rates.failed} failed)",
     ]
 
@@ -114,7 +127,7 @@ def _first_byte_rows(first_byte: dict[str, list[float]]) -> list[str]:
         ranks = statistics.quantiles([s * 1e3 for s in seconds], n=100, method="inclusive")
         lines.append(f"{'  GET ' + path:28}{ranks[49]:>14.2f}{ranks[98]:>14.2f}")
     lines.append(
-        f"  ntpload A/B/A, B with the client; TTFB: {REQUESTS} GETs each, one kept-alive TLS "
+        f"  ntpload A/B/.../A, B with the client; TTFB: {REQUESTS} GETs each, one kept-alive TLS "
         "connection, NTP idle, request sent to first reply byte readable"
     )
     return lines

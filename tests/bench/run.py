@@ -22,8 +22,9 @@ snmpwalk get through the whole path (front door, snmpd, AgentX, our subagent) be
 snmpd walked over its own objects, and the memory SNMP adds to the appliance.
 
 The web console (tests/bench/benchweb.py): NTP replies per second with and without a
-logged-in client polling the dashboard's API every second over HTTPS (A/B/A; the target is a
-cost of at most 5 %), and the time to first byte of the dashboard page and the API, p50/p99.
+logged-in client polling the dashboard's API every second over HTTPS (A/B alternating, the
+median of four; the target is a cost of at most 5 %), and the time to first byte of the
+dashboard page and the API, p50/p99.
 
 BENCH_SECONDS, BENCH_PTP_SECONDS, BENCH_FLOOD_RATE, BENCH_KOD_FLOOD and BENCH_WEB_REQUESTS
 shorten a smoke run.

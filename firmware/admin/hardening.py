@@ -13,7 +13,7 @@ from firmware.admin.users import UserStore
 from firmware.base.config.schema import Config
 from firmware.base.tls import certificate_problems, policy_problems, server_context
 from firmware.panel.lock import KeypadLock
-from firmware.upgrade.slots import load_state, slot_info
+from firmware.upgrade.slots import BASE, base_info, load_state, slot_info
 
 FIRST_BOOT_KEYS = "ntp.keys.first-boot.sha256"
 
@@ -120,14 +120,20 @@ def firmware_signed(data_dir: Path) -> Check:
     holds only what passed verification), naming the key that signed it."""
     state = load_state(data_dir)
     info = slot_info(data_dir, state.active)
-    if info is None:
-        return Check("firmware image signed", False,
-                     "the base install runs, which no bundle signed: install a signed bundle "
-                     "(firmware install FILE)")  # fmt: skip
-    return Check(
-        f"firmware image signed: {info.version} in slot {state.active} by key {info.key_id}",
-        True, "",
-    )  # fmt: skip
+    if info is not None:
+        return Check(
+            f"firmware image signed: {info.version} in slot {state.active} by key {info.key_id}",
+            True, "",
+        )  # fmt: skip
+    base = base_info() if state.active == BASE else None
+    if base is not None:
+        return Check(
+            f"firmware image signed: {base.version} in the base install (verified when it was "
+            f"installed) by key {base.key_id}", True, "",
+        )  # fmt: skip
+    return Check("firmware image signed", False,
+                 "the base install runs, which no bundle signed: install a signed bundle "
+                 "(firmware install FILE)")  # fmt: skip
 
 
 def format_checks(checks: list[Check]) -> str:

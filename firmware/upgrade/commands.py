@@ -10,6 +10,7 @@ from pathlib import Path
 from firmware.upgrade.build import build_bundle
 from firmware.upgrade.bundle import BundleError, verify_bundle
 from firmware.upgrade.keys import TRUSTED_DIR, load_private, load_public, make_key, trusted_keys
+from firmware.upgrade.slots import record_base
 
 
 def add_parser(
@@ -32,6 +33,11 @@ def add_parser(
     trust = verify.add_mutually_exclusive_group(required=True)
     trust.add_argument("--pubkey", type=Path, action="append", help="a trusted public key")
     trust.add_argument("--data-dir", type=Path, help=f"trust the keys in DIR/{TRUSTED_DIR}/")
+    verify.add_argument(
+        "--record", action="store_true",
+        help="this install came from the bundle (a container image's build): record it in the "
+        "install's prefix, so that `audit` names the key that signed the running firmware",
+    )  # fmt: skip
     return actions
 
 
@@ -57,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             manifest = verified.manifest
             print(f"{args.bundle}: intact, firmware {manifest.firmware_version} signed by key "
                   f"{verified.key_id}, for {manifest.python_abi} {manifest.platform}")  # fmt: skip
+            if args.record:
+                path = record_base(verified.manifest.firmware_version, verified.key_id)
+                print(f"recorded in {path}")
     except BundleError as exc:
         print(f"timeserver firmware {args.action}: {exc}", file=sys.stderr)
         return 1

@@ -10,12 +10,16 @@ last, so a slot cut short by a crash is never booted.
 
 from __future__ import annotations
 
+import datetime
 import json
+import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from firmware import __version__
 from firmware.base.atomic_file import write_atomic
 from firmware.base.small_file import UnreadableFile, read_regular_file
+from firmware.upgrade.bundle import BundleError
 
 SLOTS_DIR = "slots"
 STATE_FILE = "state.json"
@@ -99,6 +103,31 @@ def slot_info(data_dir: Path, name: str) -> SlotInfo | None:
         return SlotInfo(**json.loads(read_regular_file(path / SLOT_FILE)))
     except (UnreadableFile, OSError, ValueError, TypeError):
         return None
+
+
+def base_info(prefix: Path | None = None) -> SlotInfo | None:
+    """The signed bundle the base install came from, when whoever installed it verified one
+    and recorded it (`firmware verify --record`, as the container image's build does) and
+    it is the version running: None otherwise. The record lies in the install's own prefix,
+    which the appliance's user cannot write in an image."""
+    path = (prefix or Path(sys.prefix)) / SLOT_FILE
+    try:
+        info = SlotInfo(**json.loads(read_regular_file(path)))
+    except (UnreadableFile, OSError, ValueError, TypeError):
+        return None
+    return info if info.version == __version__ else None
+
+
+def record_base(version: str, key_id: str, prefix: Path | None = None) -> Path:
+    """Record that this install (the running interpreter's prefix) came from a verified
+    bundle: only when the bundle's version is the one installed here."""
+    if version != __version__:
+        raise BundleError(f"this install runs firmware {__version__}, the bundle holds "
+                          f"{version}: not recorded")  # fmt: skip
+    path = (prefix or Path(sys.prefix)) / SLOT_FILE
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_atomic(path, SlotInfo(version, key_id, stamp).encode(), 0o644)
+    return path
 
 
 def inactive_slot(state: SlotState) -> str:

@@ -156,6 +156,10 @@ def test_the_appliance_runs_as_pid_one_as_its_own_user(
     assert all(line.split()[0] == "timeserver" for line in top), top
     banner = container.logs(podman)
     assert "ntp      0.0.0.0:123" in banner, banner
+    # The image's build verified the bundle it installed and recorded the key that signed it.
+    audit = podman.both("exec", container.name, "timeserver", "audit", check=False).stdout
+    assert re.search(r"PASS  firmware image signed: \S+ in the base install .* by key \w{16}",
+                     audit), audit  # fmt: skip
 
 
 def test_ntp_serves_stratum_one_and_the_healthcheck_passes_once_locked(

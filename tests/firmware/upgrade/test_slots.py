@@ -2,9 +2,24 @@
 trial, and the rollback (with its reason) when the trial boots are used up or the slot is
 not whole."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from firmware.upgrade.slots import BASE, SlotState, committed, decide, inactive_slot
+from firmware import __version__
+from firmware.admin.hardening import firmware_signed
+from firmware.upgrade.bundle import BundleError
+from firmware.upgrade.slots import (
+    BASE,
+    SLOT_FILE,
+    SlotState,
+    base_info,
+    committed,
+    decide,
+    inactive_slot,
+    record_base,
+)
 
 ON_TRIAL = SlotState(active="b", trial=True, boots_left=2, previous="a", version="0.2.0")
 
@@ -49,3 +64,26 @@ def test_a_committed_slot_is_no_longer_counted_and_installs_go_to_the_other() ->
     kept = committed(ON_TRIAL)
     assert decide(kept, {"a", "b"}).state == kept
     assert [inactive_slot(s) for s in (SlotState(), kept, SlotState(active="a"))] == ["b", "a", "b"]
+
+
+def test_the_base_install_s_record_counts_only_for_the_version_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert base_info(tmp_path) is None
+    record_base(__version__, "0123456789abcdef", tmp_path)
+    info = base_info(tmp_path)
+    assert info is not None and (info.version, info.key_id) == (__version__, "0123456789abcdef")
+    with pytest.raises(BundleError, match=f"this install runs firmware {__version__}"):
+        record_base("99.0", "0123456789abcdef", tmp_path)
+    (tmp_path / SLOT_FILE).write_text('{"version": "0.0.1", "key_id": "k", "installed_at": ""}')
+    assert base_info(tmp_path) is None  # a record of another version names nothing
+    (tmp_path / SLOT_FILE).write_text("{not json")
+    assert base_info(tmp_path) is None
+    # `audit` names the key while the base install runs and its record is there.
+    record_base(__version__, "0123456789abcdef", tmp_path)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    check = firmware_signed(tmp_path / "data")
+    assert check.passed and check.name.endswith("in the base install (verified when it was "
+                                                "installed) by key 0123456789abcdef")  # fmt: skip
+    (tmp_path / SLOT_FILE).unlink()
+    assert not firmware_signed(tmp_path / "data").passed

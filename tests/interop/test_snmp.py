@@ -204,3 +204,26 @@ def test_status_and_the_boot_banner_show_where_snmp_listens(box: Box) -> None:
         status, re.M,
     ), status  # fmt: skip
     assert f"  snmp     127.0.0.1:{port}" in box.booted.stdout().splitlines()
+
+
+def test_a_wrong_privacy_passphrase_is_counted_and_logged_with_the_source(box: Box) -> None:
+    """The right authentication passphrase and a wrong privacy one: snmpd authenticates the
+    request, cannot read what it decrypts and stays silent (no Report); the front door names
+    the source."""
+    before = len([e for e in box.booted.events() if e["kind"] == "snmp.auth_failed"])
+    counted = failures(box)["decryption_error"]
+    wrong = SnmpUser(priv_passphrase="not-the-priv-123")
+    result = box.client.get([*wrong.v3(), "--clientaddr=127.0.0.2"], SYS_NAME)
+    assert result.returncode != 0 and "Timeout" in result.stderr and not result.stdout
+    event = box.booted.wait_event("snmp.auth_failed", count=before + 1)
+    assert event["security"] is True
+    assert event["message"] == (
+        "SNMP decryption error (wrong privacy passphrase) for user 'nms' from 127.0.0.2"
+    )
+    assert event["fields"] == {"source": "127.0.0.2", "user": "nms"}
+    assert failures(box)["decryption_error"] == counted + 1
+    right = box.client.get(USER.v3(), SYS_NAME)
+    assert right.returncode == 0 and "clock-7" in right.stdout, right.stderr
+    assert failures(box)["decryption_error"] == counted + 1, "a good request is no failure"
+    log = (box.booted.data_dir / "events.log").read_text()
+    assert "not-the-priv" not in log and USER.priv_passphrase not in log

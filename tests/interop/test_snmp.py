@@ -8,7 +8,9 @@ import json
 import os
 import re
 import signal
+import socket
 import time
+import tomllib
 from collections.abc import Iterator
 
 import pytest
@@ -227,3 +229,28 @@ def test_a_wrong_privacy_passphrase_is_counted_and_logged_with_the_source(box: B
     assert failures(box)["decryption_error"] == counted + 1, "a good request is no failure"
     log = (box.booted.data_dir / "events.log").read_text()
     assert "not-the-priv" not in log and USER.priv_passphrase not in log
+
+
+def test_an_ntp_request_of_an_unsupported_version_is_ntp_ent_status_bad_version(box: Box) -> None:
+    """An NTPv5 client request is dropped and counted apart from malformed packets: snmpget
+    reads it as ntpEntStatusBadVersion, and ntpEntStatusProtocolError does not move."""
+    bad_version, protocol_error = f"{NTP_MIB}.1.2.14.0", f"{NTP_MIB}.1.2.15.0"
+
+    def read() -> tuple[str, str]:
+        result = box.client.get(USER.v3(), bad_version, protocol_error)
+        assert result.returncode == 0, result.stderr
+        first, second = result.stdout.splitlines()
+        return value(first), value(second)
+
+    before = read()
+    port = tomllib.loads(box.booted.config.read_text())["services"]["ntp"]["port"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(1)
+        client.sendto(bytes([(5 << 3) | 3]) + bytes(47), ("127.0.0.1", port))
+        with pytest.raises(TimeoutError):
+            client.recv(100)
+    counted = int(before[0].split()[-1]) + 1
+    deadline = time.monotonic() + 10
+    while read()[0] != f"Counter32: {counted}" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert read() == (f"Counter32: {counted}", before[1])

@@ -131,13 +131,19 @@ class FrontDoor:
     def undecryptable(self, now_ns: int) -> Failure | None:
         """snmpd logged that it could not read the scoped PDU of an authenticated request:
         with AES-CFB a wrong privacy key decrypts to garbage, so net-snmp neither answers nor
-        reports usmStatsDecryptionErrors. snmpd takes requests in order and answers every
-        other authenticated one, so it is the oldest encrypted request still unanswered."""
+        reports usmStatsDecryptionErrors. It is one of the encrypted requests still
+        unanswered. When they all come from one source and user, that is who it was; when
+        several wait, every candidate is named, never a guess of one (a slow answer to one
+        client must not put another's address in a security event)."""
         while self.awaiting and now_ns - self.awaiting[0][2] > AWAIT_NS:
             self.awaiting.popleft()
         if not self.awaiting:
             return None
-        source, user, _ = self.awaiting.popleft()
         counter, reason = FAILURES[DECRYPTION_ERRORS]
         self.counters[counter] += 1
-        return Failure(source, user, reason)
+        sources = sorted({source for source, _, _ in self.awaiting})
+        users = sorted({user for _, user, _ in self.awaiting})
+        if len(sources) == 1 and len(users) == 1:
+            self.awaiting.popleft()
+            return Failure(sources[0], users[0], reason)
+        return Failure(f"one of {', '.join(sources[:8])}", " or ".join(users[:4]), reason)

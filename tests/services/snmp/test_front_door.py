@@ -73,21 +73,24 @@ def test_discovery_and_ordinary_replies_are_no_failure() -> None:
     assert front.counters["replies"] == 3
 
 
-def test_an_undecryptable_request_is_the_oldest_encrypted_one_unanswered() -> None:
+def test_an_undecryptable_request_is_named_by_the_encrypted_ones_unanswered() -> None:
     front = door()
     encrypted = bytes.fromhex(LABRO_AUTH_PRIV)
     front.request("192.0.2.1", encrypted, 0)
     front.request("192.0.2.2", bytes.fromhex(LABRO_AUTH_NO_PRIV), 1)  # readable: snmpd answers
     front.request("192.0.2.3", encrypted, 2)
-    front.request("192.0.2.4", encrypted, 3)
     front.reply("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV))  # answered: decrypted fine
     failure = front.undecryptable(4)
     assert failure == Failure("192.0.2.3", "labro", "decryption error (wrong privacy passphrase)")
     assert failure.message == (
         "SNMP decryption error (wrong privacy passphrase) for user 'labro' from 192.0.2.3"
     )
-    assert front.undecryptable(5) == Failure("192.0.2.4", "labro", failure.reason)
     assert front.undecryptable(6) is None, "no encrypted request left to name"
+    # Two sources waiting: both are named, neither is blamed alone.
+    front.request("192.0.2.5", encrypted, 7)
+    front.request("192.0.2.4", encrypted, 8)
+    both = front.undecryptable(9)
+    assert both == Failure("one of 192.0.2.4, 192.0.2.5", "labro", failure.reason)
     assert front.counters["decryption_error"] == 2
 
 

@@ -2,7 +2,7 @@
 memory carries them to the appliance, `ntp stats` and `timeserver status` show them."""
 
 COUNTERS = ("served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent",
-            "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+            "bad_mac", "mode6", "mode7", "malformed", "bad_version", "other_modes")  # fmt: skip
 
 
 class SinceBoot:

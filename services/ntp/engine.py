@@ -117,7 +117,11 @@ class Engine:
     ) -> Reply | None:
         size = len(data)
         version = (data[0] >> 3) & 7
-        if size < HEADER_SIZE or not 1 <= version <= 4:
+        if not 1 <= version <= 4:
+            # ntpEntStatusBadVersion; the C fast path hands these to us uncounted.
+            self.counters["bad_version"] += 1
+            return None
+        if size < HEADER_SIZE:
             self.counters["malformed"] += 1
             return None
         if not self.clients.admit(address, host_ns, decision.ratelimit):

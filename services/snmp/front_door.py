@@ -1,6 +1,7 @@
 """The SNMP front door's decisions, free of I/O (time passed in): which datagrams go on to
 snmpd (behind it on loopback) and which are dropped, and which of snmpd's answers tell of a
-failed login. snmpd can hold v2c communities to source networks but not SNMPv3 users, so
+failed login (or, with the word snmpd logs of an SNMPv3 request it could not decrypt, which
+request that was). snmpd can hold v2c communities to source networks but not SNMPv3 users, so
 `[services.snmp] allow` is applied here, to every version alike, with a per-source rate
 limit; and because snmpd only ever sees the front door's own address, the failed logins
 its reports reveal are named here, with the real source."""
@@ -8,6 +9,7 @@ its reports reveal are named here, with the real source."""
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -22,16 +24,22 @@ RATE_INTERVAL_S = 0.005
 RATE_BURST = 400
 RATE_CLIENTS = 4096
 MAX_USER = 32
+AWAIT_NS = 5 * 10**9
+"""How long an encrypted request forwarded to snmpd may stay unanswered and still be the
+one snmpd's word of an undecryptable request is about."""
+MAX_AWAITING = 256
 
 USM_STATS: Oid = (1, 3, 6, 1, 6, 3, 15, 1, 1)
+DECRYPTION_ERRORS: Oid = (*USM_STATS, 6, 0)
 FAILURES = {
     (*USM_STATS, 1, 0): ("unsupported_security_level", "unsupported security level"),
     (*USM_STATS, 3, 0): ("unknown_user", "unknown user"),
     (*USM_STATS, 5, 0): ("wrong_digest", "wrong authentication passphrase"),
-    (*USM_STATS, 6, 0): ("decryption_error", "decryption error (wrong privacy passphrase)"),
+    DECRYPTION_ERRORS: ("decryption_error", "decryption error (wrong privacy passphrase)"),
 }
 """The USM reports (RFC 3414 3.2) that mean a failed login. usmStatsUnknownEngineIDs and
-usmStatsNotInTimeWindows are not here: every SNMPv3 client meets them on its first request."""
+usmStatsNotInTimeWindows are not here: every SNMPv3 client meets them on its first request.
+net-snmp sends no usmStatsDecryptionErrors report for AES (see `undecryptable`)."""
 
 
 class Verdict(Enum):
@@ -73,6 +81,9 @@ class FrontDoor:
         self.counters = {verdict.value: 0 for verdict in Verdict}
         self.counters["replies"] = 0
         self.counters.update({counter: 0 for counter, _ in FAILURES.values()})
+        self.awaiting: deque[tuple[str, str, int]] = deque(maxlen=MAX_AWAITING)
+        """Encrypted requests forwarded and not answered yet, oldest first: (source, user,
+        time forwarded)."""
 
     def request(self, source: str, data: bytes, now_ns: int) -> Verdict:
         """What to do with a datagram from `source` received at host time `now_ns`."""
@@ -91,11 +102,14 @@ class FrontDoor:
             return Verdict.MALFORMED
         if message.version == Version.V1:
             return Verdict.V1
+        if message.encrypted and message.user:
+            self.awaiting.append((source, printable_user(message.user), now_ns))
         return Verdict.FORWARD
 
     def reply(self, source: str, data: bytes) -> Failure | None:
         """snmpd's answer to `source`, on its way back: a failed login if it says one."""
         self.counters["replies"] += 1
+        self._answered(source)
         try:
             message = decode_message(data)
         except SnmpMessageError:
@@ -105,3 +119,31 @@ class FrontDoor:
         counter, reason = FAILURES[message.first_name]
         self.counters[counter] += 1
         return Failure(source, printable_user(message.user), reason)
+
+    def _answered(self, source: str) -> None:
+        """snmpd answers in the order it receives: an answer to `source` settles its oldest
+        encrypted request still waiting."""
+        for index, (waiting, _, _) in enumerate(self.awaiting):
+            if waiting == source:
+                del self.awaiting[index]
+                return
+
+    def undecryptable(self, now_ns: int) -> Failure | None:
+        """snmpd logged that it could not read the scoped PDU of an authenticated request:
+        with AES-CFB a wrong privacy key decrypts to garbage, so net-snmp neither answers nor
+        reports usmStatsDecryptionErrors. It is one of the encrypted requests still
+        unanswered. When they all come from one source and user, that is who it was; when
+        several wait, every candidate is named, never a guess of one (a slow answer to one
+        client must not put another's address in a security event)."""
+        while self.awaiting and now_ns - self.awaiting[0][2] > AWAIT_NS:
+            self.awaiting.popleft()
+        if not self.awaiting:
+            return None
+        counter, reason = FAILURES[DECRYPTION_ERRORS]
+        self.counters[counter] += 1
+        sources = sorted({source for source, _, _ in self.awaiting})
+        users = sorted({user for _, user, _ in self.awaiting})
+        if len(sources) == 1 and len(users) == 1:
+            self.awaiting.popleft()
+            return Failure(sources[0], users[0], reason)
+        return Failure(f"one of {', '.join(sources[:8])}", " or ".join(users[:4]), reason)

@@ -135,6 +135,12 @@ class FrontDoorServer:
         if not outbound.inbound.is_closing():
             outbound.inbound.sendto(data, outbound.peer)
 
+    def undecryptable(self) -> None:
+        """snmpd said it could not decrypt a request: a failed login, named with its source."""
+        failure = self.door.undecryptable(time.monotonic_ns())
+        if failure is not None:
+            self._failed(failure)
+
     def _refused(self, source: str) -> None:
         allowed, dropped = self.refused_cap.admit(time.monotonic())
         if allowed:

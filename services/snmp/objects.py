@@ -39,8 +39,8 @@ FIXES = {"NONE": 1, "TWO_D": 2, "THREE_D": 3}
 ANTENNAS = {"ok": 1, "open": 2, "short": 3, "unknown": 4}
 SERVICE_STATES = {"running": 1, "starting": 2, "retrying": 3, "stopped": 4}
 NTP_COUNTERS = ("served", "denied", "rate_limited", "kod_sent", "bad_mac", "malformed",
-                "authenticated", "served_stale")  # fmt: skip
-"""tsNtpServed .. tsNtpServedStale, in this order."""
+                "authenticated", "served_stale", "bad_version")  # fmt: skip
+"""tsNtpServed .. tsNtpBadVersion, in this order."""
 
 GAUGE_MAX = 2**32 - 1
 Section = Mapping[str, Any]
@@ -61,7 +61,7 @@ def _ms(ns: Any) -> bytes:
 def ntp_in_packets(ntp: Section) -> int:
     """Requests the NTP service counted, each once (ntpEntStatusInPkts)."""
     names = ("served", "served_stale", "denied", "rate_limited", "bad_mac", "mode6", "mode7",
-             "malformed", "other_modes")  # fmt: skip
+             "malformed", "bad_version", "other_modes")  # fmt: skip
     return sum(int(ntp[name]) for name in names)
 
 
@@ -99,6 +99,8 @@ def _ntp_status(timing: Section, ntp: Section | None) -> Iterator[VarBind]:
     if ntp is not None and "served" in ntp:
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 12, 0), ntp_in_packets(ntp) & GAUGE_MAX)
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 13, 0), ntp_out_packets(ntp) & GAUGE_MAX)
+        bad_version = int(ntp["bad_version"]) & GAUGE_MAX
+        yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 14, 0), bad_version)
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 15, 0), int(ntp["malformed"]) & GAUGE_MAX)
 
 

@@ -28,7 +28,7 @@ from services.snmp.snmpd_conf import (
     snmpd_conf,
     without_users,
 )
-from services.snmp.snmpd_log import READY, LogCap, classify
+from services.snmp.snmpd_log import READY, UNDECRYPTABLE_KIND, LogCap, classify
 from services.snmp.subagent import Subagent
 
 START_TIMEOUT_S = 10.0
@@ -166,6 +166,8 @@ class SnmpService:
         line = classify(raw)
         if line is None:
             return ""
+        if line.kind == UNDECRYPTABLE_KIND and self.door is not None:
+            self.door.undecryptable()
         allowed, dropped = self.cap.admit(asyncio.get_running_loop().time())
         if allowed:
             message = line.message

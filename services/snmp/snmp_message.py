@@ -47,6 +47,8 @@ class Message:
     """None when the scoped PDU is encrypted."""
     first_name: Oid | None = None
     """The first varbind's name, when the PDU is readable and has one."""
+    encrypted: bool = False
+    """SNMPv3 with the privacy flag: the scoped PDU is encrypted (authPriv)."""
 
 
 def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:
@@ -145,7 +147,7 @@ def decode_message(data: bytes) -> Message:
     parameters, position = _octets(data, position)
     user = _user(parameters) if model == 3 else b""
     if len(flags) != 1 or flags[0] & PRIVACY_FLAG:
-        return Message(version, user)
+        return Message(version, user, encrypted=len(flags) == 1)
     scoped, _ = _element(data, position, SEQUENCE)
     _, field = _octets(data, scoped)  # contextEngineID
     _, field = _octets(data, field)  # contextName

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 from firmware.base.events import Severity
 
+UNDECRYPTABLE = re.compile(r"^security service 3 error parsing ScopedPDU")
+"""snmpd (net-snmp 5.9) on an authenticated SNMPv3 request whose scoped PDU it cannot read."""
+UNDECRYPTABLE_KIND = "snmp.agent_undecryptable"
+
 
 @dataclass(frozen=True)
 class LogLine:
@@ -19,9 +23,13 @@ class LogLine:
 
 # First match wins; a line no pattern names is an ordinary snmp.log event. snmpd only ever
 # sees the front door's address, so its own word of a failed login is no security event:
-# the front door reports the same failure with the source (snmp.auth_failed).
+# the front door reports the same failure with the source (snmp.auth_failed). An SNMPv3
+# request that authenticates but whose scoped PDU does not decrypt (a wrong privacy
+# passphrase: AES-CFB never fails, it yields garbage) gets no answer and no Report, and moves
+# snmpInASNParseErrs, not usmStatsDecryptionErrors; this line is snmpd's only word of it.
 PATTERNS: tuple[tuple[re.Pattern[str], str, Severity, bool], ...] = (
     (re.compile(r"^Authentication failed for "), "snmp.agent_auth_failed", Severity.INFO, False),
+    (UNDECRYPTABLE, UNDECRYPTABLE_KIND, Severity.INFO, False),
     (re.compile(r"^Error opening specified endpoint"), "snmp.error", Severity.ERROR, False),
     (re.compile(r"^(Warning|warning):"), "snmp.warning", Severity.WARNING, False),
     (re.compile(r"error", re.IGNORECASE), "snmp.error", Severity.ERROR, False),

@@ -16,9 +16,11 @@ from firmware.base.status import REPORTS, StatusTree
 
 SYNC_STATES = ("FREERUN", "LOCKED", "HOLDOVER", "UNSYNC")
 NTP_OUTCOMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
-                "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+                "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "bad_version",
+                "other_modes")  # fmt: skip
 """The NTP workers' counters, as `ntp stats` shows them."""
-REFUSED = ("denied", "rate_limited", "bad_mac", "malformed", "mode7", "other_modes")
+REFUSED = ("denied", "rate_limited", "bad_mac", "malformed", "bad_version", "mode7",
+           "other_modes")  # fmt: skip
 NS = 1e9
 
 

@@ -8,7 +8,9 @@ import json
 import os
 import re
 import signal
+import socket
 import time
+import tomllib
 from collections.abc import Iterator
 
 import pytest
@@ -204,3 +206,51 @@ def test_status_and_the_boot_banner_show_where_snmp_listens(box: Box) -> None:
         status, re.M,
     ), status  # fmt: skip
     assert f"  snmp     127.0.0.1:{port}" in box.booted.stdout().splitlines()
+
+
+def test_a_wrong_privacy_passphrase_is_counted_and_logged_with_the_source(box: Box) -> None:
+    """The right authentication passphrase and a wrong privacy one: snmpd authenticates the
+    request, cannot read what it decrypts and stays silent (no Report); the front door names
+    the source."""
+    before = len([e for e in box.booted.events() if e["kind"] == "snmp.auth_failed"])
+    counted = failures(box)["decryption_error"]
+    wrong = SnmpUser(priv_passphrase="not-the-priv-123")
+    result = box.client.get([*wrong.v3(), "--clientaddr=127.0.0.2"], SYS_NAME)
+    assert result.returncode != 0 and "Timeout" in result.stderr and not result.stdout
+    event = box.booted.wait_event("snmp.auth_failed", count=before + 1)
+    assert event["security"] is True
+    assert event["message"] == (
+        "SNMP decryption error (wrong privacy passphrase) for user 'nms' from 127.0.0.2"
+    )
+    assert event["fields"] == {"source": "127.0.0.2", "user": "nms"}
+    assert failures(box)["decryption_error"] == counted + 1
+    right = box.client.get(USER.v3(), SYS_NAME)
+    assert right.returncode == 0 and "clock-7" in right.stdout, right.stderr
+    assert failures(box)["decryption_error"] == counted + 1, "a good request is no failure"
+    log = (box.booted.data_dir / "events.log").read_text()
+    assert "not-the-priv" not in log and USER.priv_passphrase not in log
+
+
+def test_an_ntp_request_of_an_unsupported_version_is_ntp_ent_status_bad_version(box: Box) -> None:
+    """An NTPv5 client request is dropped and counted apart from malformed packets: snmpget
+    reads it as ntpEntStatusBadVersion, and ntpEntStatusProtocolError does not move."""
+    bad_version, protocol_error = f"{NTP_MIB}.1.2.14.0", f"{NTP_MIB}.1.2.15.0"
+
+    def read() -> tuple[str, str]:
+        result = box.client.get(USER.v3(), bad_version, protocol_error)
+        assert result.returncode == 0, result.stderr
+        first, second = result.stdout.splitlines()
+        return value(first), value(second)
+
+    before = read()
+    port = tomllib.loads(box.booted.config.read_text())["services"]["ntp"]["port"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(1)
+        client.sendto(bytes([(5 << 3) | 3]) + bytes(47), ("127.0.0.1", port))
+        with pytest.raises(TimeoutError):
+            client.recv(100)
+    counted = int(before[0].split()[-1]) + 1
+    deadline = time.monotonic() + 10
+    while read()[0] != f"Counter32: {counted}" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert read() == (f"Counter32: {counted}", before[1])

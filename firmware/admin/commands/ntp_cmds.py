@@ -12,7 +12,8 @@ from firmware.admin.staging import stage
 from firmware.base.events import Severity
 
 COUNTER_NAMES = ("served", "served_stale", "authenticated", "denied", "rate_limited",
-                 "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "other_modes")  # fmt: skip
+                 "kod_sent", "bad_mac", "mode6", "mode7", "malformed", "bad_version",
+                 "other_modes")  # fmt: skip
 RULE_FLAGS = ("deny", "require_auth", "query", "nokod", "noratelimit")
 FLAGS = " ".join(RULE_FLAGS)
 

@@ -1,11 +1,12 @@
 """The front door's decisions: the allow-list for every SNMP version, a per-source rate
-limit, v1 and unreadable datagrams dropped, and the failed logins snmpd's reports reveal,
-named with the real source (time passed in)."""
+limit, v1 and unreadable datagrams dropped, and the failed logins snmpd's reports (or its
+word of an undecryptable request) reveal, named with the real source (time passed in)."""
 
 import random
 
-from services.snmp.front_door import RATE_BURST, Failure, FrontDoor, Verdict
+from services.snmp.front_door import AWAIT_NS, RATE_BURST, Failure, FrontDoor, Verdict
 from tests.services.snmp.test_snmp_message import (
+    LABRO_AUTH_NO_PRIV,
     LABRO_AUTH_PRIV,
     UNKNOWN_ENGINE_REPORT,
     UNKNOWN_USER_REPORT,
@@ -70,3 +71,31 @@ def test_discovery_and_ordinary_replies_are_no_failure() -> None:
     assert front.reply("192.0.2.9", bytes.fromhex(LABRO_AUTH_PRIV)) is None
     assert front.reply("192.0.2.9", b"not snmp") is None
     assert front.counters["replies"] == 3
+
+
+def test_an_undecryptable_request_is_named_by_the_encrypted_ones_unanswered() -> None:
+    front = door()
+    encrypted = bytes.fromhex(LABRO_AUTH_PRIV)
+    front.request("192.0.2.1", encrypted, 0)
+    front.request("192.0.2.2", bytes.fromhex(LABRO_AUTH_NO_PRIV), 1)  # readable: snmpd answers
+    front.request("192.0.2.3", encrypted, 2)
+    front.reply("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV))  # answered: decrypted fine
+    failure = front.undecryptable(4)
+    assert failure == Failure("192.0.2.3", "labro", "decryption error (wrong privacy passphrase)")
+    assert failure.message == (
+        "SNMP decryption error (wrong privacy passphrase) for user 'labro' from 192.0.2.3"
+    )
+    assert front.undecryptable(6) is None, "no encrypted request left to name"
+    # Two sources waiting: both are named, neither is blamed alone.
+    front.request("192.0.2.5", encrypted, 7)
+    front.request("192.0.2.4", encrypted, 8)
+    both = front.undecryptable(9)
+    assert both == Failure("one of 192.0.2.4, 192.0.2.5", "labro", failure.reason)
+    assert front.counters["decryption_error"] == 2
+
+
+def test_an_encrypted_request_long_unanswered_is_not_blamed() -> None:
+    front = door()
+    front.request("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV), 0)
+    assert front.undecryptable(AWAIT_NS + 1) is None
+    assert front.counters["decryption_error"] == 0

@@ -73,3 +73,13 @@ def test_values_come_from_the_status_tree() -> None:
     assert build_view(tree, "").get((*ENTERPRISE, 1, 1, 1, 0)).value == 3
     del tree["ntp"]
     assert build_view(tree, "").get((*ENTERPRISE, 1, 4, 1, 0)).type == ValueType.NO_SUCH_OBJECT
+
+
+def test_bad_versions_are_their_own_counter_and_in_the_packets_counted() -> None:
+    tree = json.loads(STATUS.read_text())
+    tree["ntp"].update(served=10, malformed=2, bad_version=3)
+    view = build_view(tree, "")
+    assert view.get((*NTP_MIB, 1, 2, 14, 0)).value == 3  # ntpEntStatusBadVersion
+    assert view.get((*NTP_MIB, 1, 2, 15, 0)).value == 2  # ntpEntStatusProtocolError
+    assert view.get((*NTP_MIB, 1, 2, 12, 0)).value == 15  # ntpEntStatusInPkts
+    assert view.get((*ENTERPRISE, 1, 4, 9, 0)).value == 3  # tsNtpBadVersion

@@ -58,7 +58,7 @@ SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 ROWS = [
     (DISCOVERY, Message(3, b"", PduType.GET, None)),
     (UNKNOWN_ENGINE_REPORT, Message(3, b"", PduType.REPORT, (*USM_STATS, 4, 0))),
-    (LABRO_AUTH_PRIV, Message(3, b"labro")),
+    (LABRO_AUTH_PRIV, Message(3, b"labro", encrypted=True)),
     (WRONG_DIGEST_REPORT, Message(3, b"labro", PduType.REPORT, (*USM_STATS, 5, 0))),
     (UNKNOWN_USER_REPORT, Message(3, b"nobody", PduType.REPORT, (*USM_STATS, 3, 0))),
     (LABRO_AUTH_NO_PRIV, Message(3, b"labro", PduType.GET, SYS_NAME)),

@@ -10,6 +10,8 @@ from services.snmp.snmpd_log import LogCap, classify
     ("raw", "kind", "severity", "security"),
     [
         (b"Authentication failed for nms\n", "snmp.agent_auth_failed", Severity.INFO, False),
+        (b"security service 3 error parsing ScopedPDU\n", "snmp.agent_undecryptable",
+         Severity.INFO, False),
         (b'Error opening specified endpoint "udp:127.0.0.1:161"\n', "snmp.error",
          Severity.ERROR, False),
         (b"Warning: no access control information configured.\n", "snmp.warning",

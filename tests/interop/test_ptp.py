@@ -251,3 +251,15 @@ def test_a_better_grandmaster_makes_the_appliance_passive(
         better.stop()
     back = appliance.wait_event("ptp.port_state", count=before + 2, seconds=40)
     assert "PASSIVE -> MASTER" in str(back["message"]), back
+
+
+def test_hardware_required_on_veth_refuses_to_start_ptp_saying_why(
+    link: Link, appliance: Booted
+) -> None:
+    before = len([e for e in appliance.events() if e["kind"] == "service.failed_to_start"])
+    text = APPLIANCE_CONFIG.format(scenario="locked", interface=link.gm_if)
+    write_config(appliance.config, text + 'timestamping = "hardware"\n')
+    appliance.signal(signal.SIGHUP)
+    failed = appliance.wait_event("service.failed_to_start", count=before + 1, seconds=20)
+    reason = f"no hardware timestamping on {link.gm_if}: the interface offers no hardware"
+    assert str(failed["message"]).startswith(f"ptp failed to start: PTP: {reason}"), failed

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .data
 # Real peers the interop tests run against (tests/interop/).
 DEB_PACKAGES := curl rsyslog rsyslog-openssl chrony ntpsec-ntpdig snmp snmpd snmptrapd openssh-client sshpass gpsd gpsd-clients \
-	linuxptp socat rdate iproute2 nmap libssl-dev chromium chromium-driver podman runc mmdebstrap
+	linuxptp ethtool socat rdate iproute2 nmap libssl-dev chromium chromium-driver podman runc mmdebstrap
 
 NTPQ := .cache/ntpsec/usr/bin/ntpq
 

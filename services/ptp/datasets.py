@@ -17,6 +17,7 @@ from services.ptp.messages import (
     PORT_IDENTITY,
     ClockQuality,
     Flag,
+    Malformed,
     PortIdentity,
     PtpMessageError,
     Tlv,
@@ -275,4 +276,5 @@ def read_management(tlv: Tlv) -> ManagementTlv | ErrorStatus:
         return ManagementTlv(management_id, tlv.value[MANAGEMENT_ID.size :])
     if tlv.type == TlvType.MANAGEMENT_ERROR_STATUS and len(tlv.value) >= ERROR_STATUS.size:
         return ErrorStatus(*ERROR_STATUS.unpack_from(tlv.value))
-    raise PtpMessageError(f"TLV 0x{tlv.type:04x} of {len(tlv.value)} bytes is no management TLV")
+    message = f"TLV 0x{tlv.type:04x} of {len(tlv.value)} bytes is no management TLV"
+    raise PtpMessageError(message, Malformed.TLV)

@@ -20,6 +20,7 @@ from services.ptp.messages import (
     WILDCARD,
     Action,
     Header,
+    Malformed,
     Management,
     MessageType,
     PortIdentity,
@@ -44,10 +45,11 @@ def answer(
     (False: an error status). Raises PtpMessageError for a request without one management
     TLV."""
     if len(request.tlvs) != 1:
-        raise PtpMessageError(f"a management request carries {len(request.tlvs)} TLVs, not 1")
+        message = f"a management request carries {len(request.tlvs)} TLVs, not 1"
+        raise PtpMessageError(message, Malformed.TLV)
     tlv = read_management(request.tlvs[0])
     if isinstance(tlv, ErrorStatus):
-        raise PtpMessageError("a management request carries an error status")
+        raise PtpMessageError("a management request carries an error status", Malformed.TLV)
     reply: Tlv
     if request.action != Action.GET:
         reply = error_tlv(ManagementError.NOT_SUPPORTED, tlv.id)

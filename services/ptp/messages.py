@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 HEADER = struct.Struct("!BBHBBHqI8sHHBb")
 HEADER_SIZE = HEADER.size  # 34
@@ -28,8 +28,29 @@ VERSION = 2
 MINOR_VERSION = 1
 
 
+class Malformed(StrEnum):
+    """What kind of wrong a message is, each counted on its own (`ptp counters`)."""
+
+    SHORT = "short"
+    """Shorter than the common header."""
+    VERSION = "version"
+    """versionPTP is not 2."""
+    LENGTH = "length"
+    """messageLength does not fit the datagram."""
+    TYPE = "type"
+    """A reserved messageType."""
+    BODY = "body"
+    """The body is too short for the type, or a field in it is out of range."""
+    TLV = "tlv"
+    """TLVs that do not fill the message exactly, or a management TLV that is wrong."""
+
+
 class PtpMessageError(ValueError):
-    """A message that cannot be decoded; says what was wrong."""
+    """A message that cannot be decoded; says what was wrong, and which kind of wrong."""
+
+    def __init__(self, message: str, kind: Malformed = Malformed.BODY) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class MessageType(IntEnum):
@@ -221,11 +242,12 @@ def decode_tlvs(data: bytes | memoryview) -> tuple[Tlv, ...]:
     offset = 0
     while offset < len(data):
         if len(data) - offset < TLV_HEADER.size:
-            raise PtpMessageError(f"{len(data) - offset} trailing bytes are no TLV")
+            raise PtpMessageError(f"{len(data) - offset} trailing bytes are no TLV", Malformed.TLV)
         kind, length = TLV_HEADER.unpack_from(data, offset)
         start = offset + TLV_HEADER.size
         if start + length > len(data):
-            raise PtpMessageError(f"TLV 0x{kind:04x} of length {length} runs past the message")
+            message = f"TLV 0x{kind:04x} of length {length} runs past the message"
+            raise PtpMessageError(message, Malformed.TLV)
         tlvs.append(Tlv(kind, bytes(data[start : start + length])))
         offset = start + length
     return tuple(tlvs)
@@ -264,17 +286,20 @@ def _management(header: Header, body: memoryview, tlvs: tuple[Tlv, ...]) -> Mana
 def decode_header(data: bytes | memoryview) -> tuple[Header, int]:
     """The common header and messageLength, checked against what arrived."""
     if len(data) < HEADER_SIZE:
-        raise PtpMessageError(f"{len(data)} bytes are shorter than the 34-byte header")
+        message = f"{len(data)} bytes are shorter than the 34-byte header"
+        raise PtpMessageError(message, Malformed.SHORT)
     (first, version, length, domain, minor_sdo, flags, correction, specific, clock, port,
      sequence, control, log_interval) = HEADER.unpack_from(data)  # fmt: skip
     if version & 0x0F != VERSION:
-        raise PtpMessageError(f"versionPTP {version & 0x0F} is not 2")
+        raise PtpMessageError(f"versionPTP {version & 0x0F} is not 2", Malformed.VERSION)
     if length < HEADER_SIZE or length > len(data):
-        raise PtpMessageError(f"messageLength {length} does not fit the {len(data)} bytes")
+        message = f"messageLength {length} does not fit the {len(data)} bytes"
+        raise PtpMessageError(message, Malformed.LENGTH)
     try:
         kind = MessageType(first & 0x0F)
     except ValueError:
-        raise PtpMessageError(f"messageType 0x{first & 0x0F:x} is reserved") from None
+        message = f"messageType 0x{first & 0x0F:x} is reserved"
+        raise PtpMessageError(message, Malformed.TYPE) from None
     header = Header(
         kind, PortIdentity(clock, port), sequence, domain, flags, correction, log_interval,
         control, ((first >> 4) << 8) | minor_sdo, version >> 4, specific,

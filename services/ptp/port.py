@@ -41,6 +41,7 @@ from services.ptp.messages import (
     Flag,
     FollowUp,
     Header,
+    Malformed,
     Management,
     Message,
     MessageType,
@@ -59,6 +60,7 @@ COUNTERS = (
     "received", "malformed", "other_domain", "own", "announce_heard", "delay_req",
     "delay_resp", "sync", "follow_up", "announce", "management", "management_refused",
     "denied", "rate_limited", "ignored", "no_timestamp",
+    *(f"malformed_{kind}" for kind in Malformed),
 )  # fmt: skip
 
 
@@ -265,8 +267,8 @@ class GrandmasterPort:
         self.counters["received"] += 1
         try:
             message = decode_message(data)
-        except PtpMessageError:
-            self.counters["malformed"] += 1
+        except PtpMessageError as error:
+            self._malformed(error)
             return []
         if message.header.domain != self.settings.domain:
             self.counters["other_domain"] += 1
@@ -275,6 +277,10 @@ class GrandmasterPort:
             self.counters["own"] += 1
             return []
         return self._dispatch(message, address, rx_ns)
+
+    def _malformed(self, error: PtpMessageError) -> None:
+        self.counters["malformed"] += 1
+        self.counters[f"malformed_{error.kind}"] += 1
 
     def _dispatch(self, message: Message, address: str, rx_ns: int | None) -> list[Send]:
         match message:
@@ -327,8 +333,8 @@ class GrandmasterPort:
             return []
         try:
             response, answered = answer(request, self.identity, self.data_sets())
-        except PtpMessageError:
-            self.counters["malformed"] += 1
+        except PtpMessageError as error:
+            self._malformed(error)
             return []
         self.counters["management" if answered else "management_refused"] += 1
         return [Send(True, encode_message(response))]

@@ -2,8 +2,9 @@
 (services/ptp/port.py) datagrams with their kernel timestamps, sends what it says, and hands
 it the transmit time of each Sync from the socket's error queue.
 
-Every kernel timestamp is host realtime; it goes through the served clock (`to_served`)
-before the port sees it, so a slave follows the appliance's time and not the host's.
+Every kernel timestamp is made host realtime (a hardware one through the NIC's PHC offset,
+services/ptp/timestamping.py), then goes through the served clock (`to_served`) before the
+port sees it, so a slave follows the appliance's time and not the host's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from firmware.base.config.schema import PtpSection
 from firmware.base.events import EventBus, Severity
@@ -36,6 +37,7 @@ from services.ptp.sockets import (
     open_sockets,
     receive_stamp,
 )
+from services.ptp.timestamping import TimestampingError, Timestamps, open_timestamps
 
 PROPERTIES_S = 0.25
 """How often the time properties follow the sync state."""
@@ -76,6 +78,7 @@ class PtpService:
         self.events = events
         self.tasks = ServiceTasks()
         self.sockets: PtpSockets | None = None
+        self.stamps: Timestamps | None = None
         self.port: GrandmasterPort | None = None
         self.last_change: StateChange | None = None
         self.table: LeapTable | None = None
@@ -87,8 +90,10 @@ class PtpService:
         section = self.section
         try:
             identity = clock_identity(section.interface)
-            self.sockets = open_sockets(section.interface, section.port)
-        except OSError as exc:
+            self.stamps = open_timestamps(section.timestamping, section.interface)
+            self.sockets = open_sockets(section.interface, section.port, self.stamps.hardware)
+        except (OSError, TimestampingError) as exc:
+            self._close()
             raise StartError(f"PTP: {exc}") from exc
         self.table = self._leap_table()
         settings = PortSettings(
@@ -177,7 +182,7 @@ class PtpService:
                 break
             except OSError:
                 continue
-            stamp = receive_stamp(ancillary)
+            stamp = self._stamp(ancillary)
             served = self.to_served(stamp) if stamp is not None else None
             self._send(self.port.receive(data, peer[0], served, time.monotonic_ns()))
         self._report_changes()
@@ -189,13 +194,29 @@ class PtpService:
                 data, ancillary, _flags, _peer = sock.recvmsg(BUFFER, ANCILLARY, MSG_ERRQUEUE)
             except OSError:  # BlockingIOError: the queue is empty
                 return
-            stamp = receive_stamp(ancillary)
+            stamp = self._stamp(ancillary)
             for index, (sequence, sent) in enumerate(self.sent):
                 if stamp is not None and data.endswith(sent):
                     del self.sent[: index + 1]
                     self.io["tx_timestamps"] += 1
                     self._send(self.port.transmitted(sequence, self.to_served(stamp)))
                     break
+
+    def _stamp(self, ancillary: list[tuple[int, int, Any]]) -> int | None:
+        """The kernel's timestamp of a datagram as host realtime; None when there is none."""
+        assert self.stamps is not None
+        stamp = receive_stamp(ancillary, self.stamps.hardware)
+        try:
+            return self.stamps.host_ns(stamp) if stamp is not None else None
+        except (OSError, ValueError):  # the PHC could not be read against the system clock
+            return None
+
+    def _close(self) -> None:
+        if self.sockets is not None:
+            self.sockets.close()
+            self.sockets = None
+        if self.stamps is not None:
+            self.stamps.close()
 
     async def wait(self) -> None:
         await self.tasks.wait()
@@ -206,8 +227,7 @@ class PtpService:
             loop = asyncio.get_running_loop()
             for sock in (self.sockets.event, self.sockets.general):
                 loop.remove_reader(sock.fileno())
-            self.sockets.close()
-            self.sockets = None
+        self._close()
 
     def status(self) -> dict[str, object]:
         if self.port is None:
@@ -220,7 +240,7 @@ class PtpService:
             "clock_identity": port.identity.text(),
             "interface": self.section.interface,
             "domain": self.section.domain,
-            "timestamping": "software",
+            "timestamping": self.stamps.decision.text() if self.stamps else "",
             "clock_class": port.properties.quality.clock_class,
             "clock_accuracy": port.properties.quality.accuracy,
             "offset_scaled_log_variance": port.properties.quality.variance,

@@ -1,6 +1,8 @@
 """PTP's two UDP/IPv4 sockets on one interface: the event port (319) with kernel transmit
-timestamps read from the error queue (SO_TIMESTAMPING, software) and receive timestamps
-(SO_TIMESTAMPNS), and the general port (320); both in the PTP multicast group 224.0.1.129.
+timestamps read from the error queue and receive timestamps, and the general port (320);
+both in the PTP multicast group 224.0.1.129. Software stamps: SO_TIMESTAMPING transmit
+software plus SO_TIMESTAMPNS; hardware stamps: SO_TIMESTAMPING transmit, receive and raw
+hardware, read from the third timespec of SCM_TIMESTAMPING (on the NIC's PHC timescale).
 
 Linux only: the constants below are the kernel's (include/uapi/asm-generic/socket.h,
 linux/net_tstamp.h), which Python's socket module does not all name.
@@ -20,6 +22,10 @@ SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 SO_TIMESTAMPING = 37
 SOF_TIMESTAMPING_TX_SOFTWARE = 1 << 1
 SOF_TIMESTAMPING_SOFTWARE = 1 << 4
+SOF_TIMESTAMPING_HARDWARE = (1 << 0) | (1 << 2) | (1 << 6)
+"""TX_HARDWARE, RX_HARDWARE and RAW_HARDWARE."""
+RAW_HARDWARE_INDEX = 2
+"""SCM_TIMESTAMPING carries three timespecs: software, legacy, raw hardware."""
 MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 TIMESPEC = struct.Struct("@qq")
@@ -71,7 +77,17 @@ def interface_address(interface: str) -> str:
     return socket.inet_ntoa(reply[20:24])
 
 
-def _open(interface: str, index: int, port: int, event: bool) -> socket.socket:
+def _stamping(sock: socket.socket, hardware: bool) -> None:
+    if hardware:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, SOF_TIMESTAMPING_HARDWARE)
+        return
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, flags)
+
+
+def _open(interface: str, index: int, port: int, stamps: bool | None) -> socket.socket:
+    """One socket; `stamps` None for the general port, else whether hardware stamps."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode())
@@ -83,10 +99,8 @@ def _open(interface: str, index: int, port: int, event: bool) -> socket.socket:
         )
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-        if event:
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, flags)
+        if stamps is not None:
+            _stamping(sock, stamps)
         sock.setblocking(False)
     except OSError:
         sock.close()
@@ -94,7 +108,7 @@ def _open(interface: str, index: int, port: int, event: bool) -> socket.socket:
     return sock
 
 
-def open_sockets(interface: str, port: int) -> PtpSockets:
+def open_sockets(interface: str, port: int, hardware: bool = False) -> PtpSockets:
     """Both sockets, or OSError saying which port or interface failed and why."""
     try:
         index = socket.if_nametoindex(interface)
@@ -102,9 +116,9 @@ def open_sockets(interface: str, port: int) -> PtpSockets:
         raise OSError(f"interface {interface} does not exist") from None
     address = interface_address(interface)
     opened: list[socket.socket] = []
-    for number, event in ((port, True), (port + 1, False)):
+    for number, stamps in ((port, hardware), (port + 1, None)):
         try:
-            opened.append(_open(interface, index, number, event))
+            opened.append(_open(interface, index, number, stamps))
         except OSError as exc:
             for sock in opened:
                 sock.close()
@@ -113,13 +127,16 @@ def open_sockets(interface: str, port: int) -> PtpSockets:
     return PtpSockets(opened[0], opened[1], interface, address)
 
 
-def receive_stamp(ancillary: list[tuple[int, int, Any]]) -> int | None:
-    """Host realtime nanoseconds the kernel stamped a datagram with: SCM_TIMESTAMPNS, or the
-    software stamp of SCM_TIMESTAMPING (the first of its three)."""
+def receive_stamp(ancillary: list[tuple[int, int, Any]], hardware: bool = False) -> int | None:
+    """Nanoseconds the kernel stamped a datagram with. Software: host realtime, from
+    SCM_TIMESTAMPNS or the first timespec of SCM_TIMESTAMPING. Hardware: the PHC's time,
+    the third timespec of SCM_TIMESTAMPING."""
+    kinds = (SO_TIMESTAMPING,) if hardware else (SO_TIMESTAMPNS, SO_TIMESTAMPING)
+    offset = TIMESPEC.size * RAW_HARDWARE_INDEX if hardware else 0
     for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind in (SO_TIMESTAMPNS, SO_TIMESTAMPING):
-            if len(data) >= TIMESPEC.size:
-                seconds, nanoseconds = TIMESPEC.unpack_from(data)
+        if level == socket.SOL_SOCKET and kind in kinds:
+            if len(data) >= offset + TIMESPEC.size:
+                seconds, nanoseconds = TIMESPEC.unpack_from(data, offset)
                 if seconds or nanoseconds:
                     return int(seconds) * SECOND + int(nanoseconds)
     return None

@@ -37,10 +37,13 @@ class Link:
     gm_address: str = "10.99.0.1"
     client_address: str = "10.99.0.2"
 
-    def run(self, namespace: str, *command: str, timeout: float = 20) -> str:
+    def run(
+        self, namespace: str, *command: str, timeout: float = 20, stdin: str | None = None,
+        cwd: str | None = None,
+    ) -> str:  # fmt: skip
         done = subprocess.run(
             ["ip", "netns", "exec", namespace, *command],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True, text=True, timeout=timeout, input=stdin, cwd=cwd,
         )  # fmt: skip
         return done.stdout + done.stderr
 

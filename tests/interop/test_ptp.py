@@ -1,12 +1,15 @@
 """linuxptp against the appliance as PTP grandmaster, over a veth pair between two network
 namespaces the test makes: ptp4l follows it as a slave (`--free_running 1`, so the shared
 system clock is never steered, which also keeps its port UNCALIBRATED rather than SLAVE:
-that needs the servo to lock), pmc reads the data sets, a lost sky moves clockClass 6 -> 7,
-and a better grandmaster makes the appliance PASSIVE."""
+that needs the servo to lock), pmc reads the data sets, the appliance says veth gives it
+software timestamps and why, malformed messages sent with scapy are counted by kind and
+dropped, scapy decodes what it announces, a lost sky moves clockClass 6 -> 7, and a better
+grandmaster makes the appliance PASSIVE."""
 
 import re
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +25,33 @@ from tests.interop.ptp_link import (
     ptp_appliance,
     veth_link,
 )
+from tests.interop.ptp_wire import (
+    ANNOUNCE,
+    DELAY_RESP,
+    EVENT,
+    FOLLOW_UP,
+    GENERAL,
+    GET,
+    MANAGEMENT,
+    PROBE_CLOCK,
+    SET,
+    SYNC,
+    Send,
+    delay_req,
+    exchange,
+    management,
+    of_type,
+    ts_info,
+    with_tlv,
+)
 from tests.scenarios.appliance import Booted, write_config
 from tests.tools import require
+
+DENIED = "10.98.0.2"
+"""A second address of the client, outside the appliance's allow list (10.99.0.0/24)."""
+TIME_FLAG_BITS = {"leap61": 0x01, "leap59": 0x02, "utc_offset_valid": 0x04, "ptp_timescale": 0x08,
+                  "time_traceable": 0x10, "frequency_traceable": 0x20}  # fmt: skip
+"""flagField octet 1 by the names `ptp status` gives them."""
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +125,108 @@ def test_pmc_reads_the_appliance_data_sets(link: Link, slave: Ptp4l) -> None:
     assert udp_pmc(link, "GET TIME_PROPERTIES_DATA_SET")["currentUtcOffset"] == "37"
 
 
+def test_veth_gives_software_timestamps_and_status_says_why(link: Link, appliance: Booted) -> None:
+    ptp = status_tree(appliance)["ptp"]
+    assert ptp["timestamping"] == "software (the interface offers no hardware timestamping)"
+    names, phc = ts_info(link, link.gm, link.gm_if)
+    assert phc == -1 and "software-transmit" in names, names
+    assert not [name for name in names if name.startswith("hardware")], names
+
+
+def test_the_ioctl_reads_what_ethtool_prints(link: Link) -> None:
+    require("ethtool")
+    printed = link.run(link.gm, "ethtool", "-T", link.gm_if)
+    listed = re.search(r"Capabilities:\n((?:\t.*\n)*)", printed)
+    assert listed, printed
+    names = [line.split()[0] for line in listed.group(1).splitlines()]
+    assert ts_info(link, link.gm, link.gm_if)[0] == names, printed
+    assert "PTP Hardware Clock: none" in printed
+
+
+@pytest.fixture(scope="module")
+def denied_source(link: Link) -> str:
+    """DENIED on the client's interface, its subnet on the appliance's, so it routes back."""
+    link.run(link.gm, "ip", "addr", "add", "10.98.0.1/24", "dev", link.gm_if)
+    link.run(link.client, "ip", "addr", "add", f"{DENIED}/24", "dev", link.client_if)
+    return DENIED
+
+
+def ptp_counters(appliance: Booted) -> dict[str, int]:
+    """What `ptp counters` prints: the integer fields of the PTP status."""
+    ptp = status_tree(appliance)["ptp"]
+    return {name: value for name, value in ptp.items() if isinstance(value, int)}
+
+
+def test_malformed_messages_over_the_wire_are_counted_and_dropped(
+    link: Link, appliance: Booted, slave: Ptp4l, denied_source: str
+) -> None:
+    us = link.client_address
+    management_past_end = with_tlv(management(60, GET, 0x2000)[:48], 0x0001, 0x20, b"\x20\x00")
+    sends = [
+        (Send(us, EVENT, delay_req(50)[:20]), "malformed_short"),
+        (Send(us, GENERAL, delay_req(51)[:33]), "malformed_short"),
+        (Send(us, EVENT, delay_req(52, version=1)), "malformed_version"),
+        (Send(us, EVENT, delay_req(53, messageLength=120)), "malformed_length"),
+        (Send(us, GENERAL, delay_req(54, messageLength=20)), "malformed_length"),
+        (Send(us, EVENT, delay_req(55, messageLength=40)), "malformed_body"),
+        (Send(us, GENERAL, delay_req(56, messageType=0x5)), "malformed_type"),
+        (Send(us, EVENT, delay_req(57, messageType=0xE)), "malformed_type"),
+        (Send(us, EVENT, with_tlv(delay_req(58), 0x0003, 0x40, b"abcd")), "malformed_tlv"),
+        (Send(us, GENERAL, management_past_end), "malformed_tlv"),
+        (Send(denied_source, EVENT, delay_req(59)), "denied"),
+        (Send(us, GENERAL, management(61, SET, 0x2005, b"\x0a\x00")), "management_refused"),
+    ]
+    expected = Counter(counter for _send, counter in sends)
+    before = ptp_counters(appliance)
+    answered = Send(us, EVENT, delay_req(77))
+    packets = exchange(
+        link, [s for s, _ in sends] + [answered], [(DELAY_RESP, 77), (MANAGEMENT, 61)]
+    )
+
+    def counted() -> dict[str, int]:
+        after = ptp_counters(appliance)
+        return {name: after[name] - before[name] for name in expected}
+
+    wait_until(lambda: counted() == dict(expected), seconds=10)
+    malformed = sum(n for name, n in expected.items() if name.startswith("malformed_"))
+    assert ptp_counters(appliance)["malformed"] - before["malformed"] == malformed
+    # The well-formed Delay_Req after them all is answered, to our port identity.
+    (response,) = of_type(packets, DELAY_RESP, 77)
+    assert bytes(response)[44:54] == PROBE_CLOCK.to_bytes(8) + (1).to_bytes(2)
+    # The SET is answered with an error status TLV (0x0002), never applied.
+    (refusal,) = of_type(packets, MANAGEMENT, 61)
+    assert bytes(refusal)[48:50] == (0x0002).to_bytes(2)
+    assert udp_pmc(link, "GET DEFAULT_DATA_SET")["priority1"] == "128"
+    # ptp4l still follows: new `master offset` lines after the barrage.
+    seen = slave.text().count("master offset")
+    wait_until(lambda: slave.text().count("master offset") > seen, seconds=10)
+
+
+def test_scapy_decodes_what_the_appliance_announces(link: Link, appliance: Booted) -> None:
+    packets = exchange(link, [], [(ANNOUNCE, -1), (SYNC, -1)])
+    ptp = status_tree(appliance)["ptp"]
+    announce = of_type(packets, ANNOUNCE)[-1]
+    assert announce.grandmasterClockClass == ptp["clock_class"] == 6
+    assert announce.domainNumber == ptp["domain"] == 0
+    assert announce.currentUtcOffset == ptp["utc_offset"] == 37
+    assert announce.timeSource == ptp["time_source"] == 0x20
+    assert announce.grandmasterPriority1 == ptp["priority1"]
+    identity = int(link.gm_clock_identity().replace(".", ""), 16)
+    assert announce.grandmasterIdentity == announce.clockIdentity == identity
+    # flagField octet 1 (IEEE 1588 13.3.2.8); scapy 2.8 names these bits as if the two
+    # octets were swapped, so compare numbers.
+    shown = sum(TIME_FLAG_BITS[name] for name in ptp["flags"])
+    assert int(announce.flags) & 0x3F == shown and shown & TIME_FLAG_BITS["ptp_timescale"]
+    follow_up = of_type(packets, FOLLOW_UP)[-1]
+    (sync,) = of_type(packets, SYNC, follow_up.sequenceId)
+    assert int(sync.flags) & 0x0200, "two-step flag (octet 0, 0x02)"
+    origin = (
+        follow_up.preciseOriginTimestamp_seconds
+        + follow_up.preciseOriginTimestamp_nanoseconds / 1e9
+    )
+    assert abs(origin - (time.time() + 37)) < 5, "Follow_Up carries TAI: UTC plus 37 s"
+
+
 def test_satellites_lost_moves_clock_class_6_to_7(
     link: Link, appliance: Booted, slave: Ptp4l
 ) -> None:
@@ -121,3 +251,15 @@ def test_a_better_grandmaster_makes_the_appliance_passive(
         better.stop()
     back = appliance.wait_event("ptp.port_state", count=before + 2, seconds=40)
     assert "PASSIVE -> MASTER" in str(back["message"]), back
+
+
+def test_hardware_required_on_veth_refuses_to_start_ptp_saying_why(
+    link: Link, appliance: Booted
+) -> None:
+    before = len([e for e in appliance.events() if e["kind"] == "service.failed_to_start"])
+    text = APPLIANCE_CONFIG.format(scenario="locked", interface=link.gm_if)
+    write_config(appliance.config, text + 'timestamping = "hardware"\n')
+    appliance.signal(signal.SIGHUP)
+    failed = appliance.wait_event("service.failed_to_start", count=before + 1, seconds=20)
+    reason = f"no hardware timestamping on {link.gm_if}: the interface offers no hardware"
+    assert str(failed["message"]).startswith(f"ptp failed to start: PTP: {reason}"), failed

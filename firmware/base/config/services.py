@@ -250,6 +250,11 @@ class PtpSection(ServiceSection):
     announce_receipt_timeout: int = Field(
         3, ge=2, le=10, description="Announce intervals to listen before mastering."
     )
+    timestamping: Literal["auto", "software", "hardware"] = Field(
+        "auto",
+        description="Kernel timestamps: hardware when the interface offers it (ethtool -T), "
+        "else software (auto); software only; or hardware only (PTP refuses to start without).",
+    )
     transport: str = Field("udpv4", description="Only udpv4 (ports 319/320, group 224.0.1.129).")
     unicast: bool = Field(False, description="Unicast negotiation: not offered (false only).")
 

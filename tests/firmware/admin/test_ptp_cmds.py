@@ -6,7 +6,8 @@ PASSIVE = {
     "state": "running", "port_state": "PASSIVE",
     "state_reason": "a better master is heard on the domain",
     "better_master": "001122.fffe.334455-1", "interface": "eth1", "domain": 0,
-    "clock_identity": "02abcd.fffe.ef0001-1", "timestamping": "software", "priority1": 128,
+    "clock_identity": "02abcd.fffe.ef0001-1",
+    "timestamping": "software (the interface offers no hardware timestamping)", "priority1": 128,
     "priority2": 128, "clock_class": 6, "clock_accuracy": 0x21,
     "offset_scaled_log_variance": 0x4E5D, "utc_offset": 37, "time_source": 0x20,
     "flags": ["utc_offset_valid", "ptp_timescale", "time_traceable", "frequency_traceable"],
@@ -23,6 +24,8 @@ def test_ptp_status_names_the_state_and_why(bench: Bench) -> None:
         "(001122.fffe.334455-1)"
     )
     assert "time source                 0x20 (GPS)" in shown
+    assert "timestamping                software (the interface offers no hardware " \
+        "timestamping)" in shown  # fmt: skip
     assert "flags                       utc_offset_valid, ptp_timescale, time_traceable, " \
         "frequency_traceable" in shown  # fmt: skip
     assert shown[-1] == "slaves heard                1"

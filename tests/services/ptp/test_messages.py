@@ -28,6 +28,7 @@ from services.ptp.messages import (
     Flag,
     FollowUp,
     Header,
+    Malformed,
     Management,
     Message,
     MessageType,
@@ -148,26 +149,42 @@ def _with_length(data: bytes, length: int) -> bytes:
 
 
 MALFORMED = [
-    (captures.PTP4L_SYNC[:33], "shorter than the 34-byte header"),
-    (captures.PTP4L_SYNC[:1] + b"\x01" + captures.PTP4L_SYNC[2:], "versionPTP 1 is not 2"),
-    (_with_length(captures.PTP4L_SYNC, 45), "messageLength 45 does not fit"),
-    (_with_length(captures.PTP4L_SYNC, 20), "messageLength 20 does not fit"),
-    (b"\x04" + captures.PTP4L_SYNC[1:], "messageType 0x4 is reserved"),
-    (_with_length(captures.PTP4L_ANNOUNCE[:50], 50), "too short for ANNOUNCE"),
-    (_with_length(captures.PTP4L_DELAY_RESP[:50], 50), "too short for DELAY_RESP"),
-    (_with_length(captures.PTP4L_SYNC + b"\x00\x01", 46), "2 trailing bytes are no TLV"),
+    (captures.PTP4L_SYNC[:33], "shorter than the 34-byte header", Malformed.SHORT),
+    (
+        captures.PTP4L_SYNC[:1] + b"\x01" + captures.PTP4L_SYNC[2:],
+        "versionPTP 1 is not 2",
+        Malformed.VERSION,
+    ),
+    (_with_length(captures.PTP4L_SYNC, 45), "messageLength 45 does not fit", Malformed.LENGTH),
+    (_with_length(captures.PTP4L_SYNC, 20), "messageLength 20 does not fit", Malformed.LENGTH),
+    (b"\x04" + captures.PTP4L_SYNC[1:], "messageType 0x4 is reserved", Malformed.TYPE),
+    (_with_length(captures.PTP4L_ANNOUNCE[:50], 50), "too short for ANNOUNCE", Malformed.BODY),
+    (_with_length(captures.PTP4L_DELAY_RESP[:50], 50), "too short for DELAY_RESP", Malformed.BODY),
+    (
+        _with_length(captures.PTP4L_SYNC + b"\x00\x01", 46),
+        "2 trailing bytes are no TLV",
+        Malformed.TLV,
+    ),
     (
         _with_length(captures.PTP4L_SYNC + b"\x00\x01\x00\x09abc", 51),
         "TLV 0x0001 of length 9 runs past",
+        Malformed.TLV,
     ),
-    (captures.PTP4L_SYNC[:-4] + b"\xff\xff\xff\xff", "nanoseconds 4294967295 is not below"),
+    (
+        captures.PTP4L_SYNC[:-4] + b"\xff\xff\xff\xff",
+        "nanoseconds 4294967295 is not below",
+        Malformed.BODY,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "message"), MALFORMED)
-def test_malformed_messages_raise_one_error_type(data: bytes, message: str) -> None:
-    with pytest.raises(PtpMessageError, match=message):
+@pytest.mark.parametrize(("data", "message", "kind"), MALFORMED)
+def test_malformed_messages_raise_one_error_type(
+    data: bytes, message: str, kind: Malformed
+) -> None:
+    with pytest.raises(PtpMessageError, match=message) as raised:
         decode_message(data)
+    assert raised.value.kind is kind
 
 
 def test_management_tlvs_too_short_are_malformed() -> None:

@@ -1,6 +1,9 @@
 """The grandmaster port without sockets: linuxptp's captured requests in, our answers out,
 with monotonic `now` and served receive times passed in."""
 
+from collections import Counter
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,6 +39,7 @@ from services.ptp.messages import (
 )
 from services.ptp.port import GrandmasterPort, PortSettings, TimeProperties
 from tests.services.ptp import captures
+from tests.services.ptp.test_messages import MALFORMED
 
 SECOND = 10**9
 OURS = bytes.fromhex("020000fffe000001")
@@ -290,3 +294,21 @@ def test_damaged_messages_are_counted_never_raised(data: bytes, offset: int, jun
     gm.receive(damaged, SLAVE, SERVED, START + 7 * SECOND)
     counted = sum(gm.counters[k] for k in gm.counters if k not in ("received",))
     assert gm.counters["received"] == 1 and counted >= 1
+
+
+def test_each_kind_of_malformed_message_is_counted_on_its_own() -> None:
+    gm = master()
+    for data, _message, _kind in MALFORMED:
+        assert gm.receive(data, SLAVE, SERVED, START + 7 * SECOND) == []
+    kinds = Counter(str(kind) for _data, _message, kind in MALFORMED)
+    assert {kind: gm.counters[f"malformed_{kind}"] for kind in kinds} == dict(kinds)
+    assert gm.counters["malformed"] == len(MALFORMED) == gm.counters["received"]
+
+
+def test_a_management_request_without_its_one_tlv_is_a_malformed_tlv() -> None:
+    gm = master()
+    request = decode_message(PMC_REQUESTS[0])
+    assert isinstance(request, Management)
+    bare = encode_message(replace(request, tlvs=()))
+    assert gm.receive(bare, SLAVE, SERVED, START + 7 * SECOND) == []
+    assert gm.counters["malformed_tlv"] == 1 and gm.counters["management"] == 0

@@ -53,6 +53,10 @@ BAD = [
     ('[services.ptp]\ninterface = "eth0/1"\n', "services.ptp.interface: 'eth0/1': an interface"),
     ("[services.ptp]\nport = 65535\n", "services.ptp.port: 65535 is out of range 1..65534"),
     ("[services.ptp]\ndomain = 128\n", "services.ptp.domain: 128 is out of range 0..127"),
+    (
+        '[services.ptp]\ntimestamping = "fast"\n',
+        "services.ptp.timestamping: 'fast': input should be 'auto', 'software' or 'hardware'",
+    ),
     ("[services.ptp]\npriority1 = 256\n", "services.ptp.priority1: 256 is out of range 0..255"),
     (
         "[services.ptp]\nlog_sync_interval = -4\n",

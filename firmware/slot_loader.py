@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from firmware import __version__
 from firmware.upgrade.slots import (
     BASE,
     SLOT_VARIABLE,
@@ -31,7 +32,7 @@ def enter_active_slot(data_dir: Path, argv: list[str]) -> None:
     if SLOT_VARIABLE in os.environ:
         return
     state = load_state(data_dir)
-    decision = decide(state, complete_slots(data_dir))
+    decision = decide(state, complete_slots(data_dir), __version__)
     if decision.state != state:
         save_state(data_dir, decision.state)
     if decision.why:

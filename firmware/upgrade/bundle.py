@@ -85,6 +85,12 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
+def numeric_version(version: str) -> tuple[int, ...]:
+    """The leading numbers of a version (0+unknown, from an uninstalled checkout, is 0)."""
+    found = re.match(r"\d+(\.\d+)*", version)
+    return tuple(int(part) for part in found.group().split(".")) if found else (0,)
+
+
 def key_id(public: Ed25519PublicKey) -> str:
     """Names a signing key: the start of the SHA-256 of its raw public key."""
     raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -15,7 +15,6 @@ import contextlib
 import datetime
 import fcntl
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,13 @@ from pathlib import Path
 from firmware.base.atomic_file import write_atomic
 from firmware.base.config.audit import AuditLog
 from firmware.upgrade.build import running_platform
-from firmware.upgrade.bundle import BundleError, Verified, extract_wheels, verify_bundle
+from firmware.upgrade.bundle import (
+    BundleError,
+    Verified,
+    extract_wheels,
+    numeric_version,
+    verify_bundle,
+)
 from firmware.upgrade.keys import TRUSTED_DIR, trusted_keys
 from firmware.upgrade.slots import (
     BASE,
@@ -63,7 +68,9 @@ class Plan:
 
     @property
     def downgrade(self) -> bool:
-        return _numeric(self.verified.manifest.firmware_version) < _numeric(self.running_version)
+        return numeric_version(self.verified.manifest.firmware_version) < numeric_version(
+            self.running_version
+        )
 
 
 def check_install(
@@ -85,7 +92,7 @@ def check_install(
             f"built for {manifest.python_abi} {manifest.platform}; this appliance runs "
             f"{abi} {platform}"
         )
-    if _numeric(running_version) < _numeric(manifest.min_upgrade_from):
+    if numeric_version(running_version) < numeric_version(manifest.min_upgrade_from):
         raise BundleError(
             f"firmware {manifest.firmware_version} upgrades only from "
             f"{manifest.min_upgrade_from} or newer; this appliance runs {running_version}"
@@ -181,9 +188,3 @@ def _run(command: list[str], what: str) -> None:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise BundleError(f"could not {what}: {last}")
-
-
-def _numeric(version: str) -> tuple[int, ...]:
-    """The leading numbers of a version (0+unknown, from an uninstalled checkout, is 0)."""
-    found = re.match(r"\d+(\.\d+)*", version)
-    return tuple(int(part) for part in found.group().split(".")) if found else (0,)

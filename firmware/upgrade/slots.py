@@ -19,7 +19,7 @@ from pathlib import Path
 from firmware import __version__
 from firmware.base.atomic_file import write_atomic
 from firmware.base.small_file import UnreadableFile, read_regular_file
-from firmware.upgrade.bundle import BundleError
+from firmware.upgrade.bundle import BundleError, numeric_version
 
 SLOTS_DIR = "slots"
 STATE_FILE = "state.json"
@@ -146,12 +146,22 @@ class Decision:
     """Why the loader went back, when it did."""
 
 
-def decide(state: SlotState, complete: set[str]) -> Decision:
+def decide(state: SlotState, complete: set[str], base_version: str = "") -> Decision:
     """What the boot loader runs: the active slot (counting a boot while on trial), or the
     previous one when the slot is incomplete or its trial boots are used up. `complete`
-    names the slots that hold a whole firmware. Free of I/O."""
+    names the slots that hold a whole firmware. The base install, when it is newer than the
+    active slot's firmware, runs instead: a container image replaced by a newer one keeps
+    its data directory, slots included, and must not go on running the older slot. Free of
+    I/O."""
     if state.active == BASE:
         return Decision(BASE, state)
+    if base_version and numeric_version(base_version) > numeric_version(state.version or "0"):
+        why = (
+            f"the base install's firmware {base_version} is newer than {state.version} in "
+            f"slot {state.active} (a new image on this data directory): the base install runs"
+        )
+        return Decision(BASE, SlotState(rolled_back=f"moved on from slot {state.active}: {why}"),
+                        why)  # fmt: skip
     if state.active not in complete:
         why = f"slot {state.active} does not hold a complete firmware"
         return roll_back(state, complete, why)

@@ -87,3 +87,24 @@ def test_the_base_install_s_record_counts_only_for_the_version_it_runs(
                                                 "installed) by key 0123456789abcdef")  # fmt: skip
     (tmp_path / SLOT_FILE).unlink()
     assert not firmware_signed(tmp_path / "data").passed
+
+
+@pytest.mark.parametrize(
+    ("base", "slot", "runs"),
+    [("0.3.0", "0.2.0", BASE), ("0.2.0", "0.2.0", "b"), ("0.1.0", "0.2.0", "b"),
+     ("0+unknown", "0.2.0", "b"), ("", "0.2.0", "b"), ("1.0", "0.9.9", BASE)],
+)  # fmt: skip
+def test_a_newer_base_install_runs_instead_of_an_older_slot(
+    base: str, slot: str, runs: str
+) -> None:
+    """A new container image on an old data directory: its base install is newer than the
+    slot a bundle once filled, and runs; the slots stay for a later install."""
+    state = SlotState(active="b", previous="a", version=slot, key_id="k")
+    decision = decide(state, {"a", "b"}, base)
+    assert decision.run == runs
+    if runs == BASE:
+        assert decision.state.active == BASE and decision.state.previous == BASE
+        assert f"firmware {base} is newer than {slot} in slot b" in decision.why
+        assert decision.state.rolled_back.startswith("moved on from slot b: ")
+    else:
+        assert decision.state == state and decision.why == ""

@@ -81,9 +81,9 @@ class FrontDoor:
         self.counters = {verdict.value: 0 for verdict in Verdict}
         self.counters["replies"] = 0
         self.counters.update({counter: 0 for counter, _ in FAILURES.values()})
-        self.awaiting: deque[tuple[str, str, int]] = deque(maxlen=MAX_AWAITING)
+        self.awaiting: deque[tuple[str, str, int | None, int]] = deque(maxlen=MAX_AWAITING)
         """Encrypted requests forwarded and not answered yet, oldest first: (source, user,
-        time forwarded)."""
+        msgID, time forwarded)."""
 
     def request(self, source: str, data: bytes, now_ns: int) -> Verdict:
         """What to do with a datagram from `source` received at host time `now_ns`."""
@@ -103,28 +103,30 @@ class FrontDoor:
         if message.version == Version.V1:
             return Verdict.V1
         if message.encrypted and message.user:
-            self.awaiting.append((source, printable_user(message.user), now_ns))
+            self.awaiting.append((source, printable_user(message.user), message.msg_id, now_ns))
         return Verdict.FORWARD
 
     def reply(self, source: str, data: bytes) -> Failure | None:
         """snmpd's answer to `source`, on its way back: a failed login if it says one."""
         self.counters["replies"] += 1
-        self._answered(source)
         try:
             message = decode_message(data)
         except SnmpMessageError:
             return None
+        self._answered(source, message.msg_id)
         if message.pdu != PduType.REPORT or message.first_name not in FAILURES:
             return None
         counter, reason = FAILURES[message.first_name]
         self.counters[counter] += 1
         return Failure(source, printable_user(message.user), reason)
 
-    def _answered(self, source: str) -> None:
-        """snmpd answers in the order it receives: an answer to `source` settles its oldest
-        encrypted request still waiting."""
-        for index, (waiting, _, _) in enumerate(self.awaiting):
-            if waiting == source:
+    def _answered(self, source: str, msg_id: int | None) -> None:
+        """An answer (or a report) to `source` settles the encrypted request it carries the
+        msgID of; an answer to a readable request from the same source settles nothing."""
+        if msg_id is None:
+            return
+        for index, (waiting, _, waiting_id, _) in enumerate(self.awaiting):
+            if waiting == source and waiting_id == msg_id:
                 del self.awaiting[index]
                 return
 
@@ -135,14 +137,14 @@ class FrontDoor:
         unanswered. When they all come from one source and user, that is who it was; when
         several wait, every candidate is named, never a guess of one (a slow answer to one
         client must not put another's address in a security event)."""
-        while self.awaiting and now_ns - self.awaiting[0][2] > AWAIT_NS:
+        while self.awaiting and now_ns - self.awaiting[0][3] > AWAIT_NS:
             self.awaiting.popleft()
         if not self.awaiting:
             return None
         counter, reason = FAILURES[DECRYPTION_ERRORS]
         self.counters[counter] += 1
-        sources = sorted({source for source, _, _ in self.awaiting})
-        users = sorted({user for _, user, _ in self.awaiting})
+        sources = sorted({source for source, _, _, _ in self.awaiting})
+        users = sorted({user for _, user, _, _ in self.awaiting})
         if len(sources) == 1 and len(users) == 1:
             self.awaiting.popleft()
             return Failure(sources[0], users[0], reason)

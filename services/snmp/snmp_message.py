@@ -49,6 +49,8 @@ class Message:
     """The first varbind's name, when the PDU is readable and has one."""
     encrypted: bool = False
     """SNMPv3 with the privacy flag: the scoped PDU is encrypted (authPriv)."""
+    msg_id: int | None = None
+    """SNMPv3's msgID (in the clear): an answer or a report carries its request's."""
 
 
 def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:
@@ -140,15 +142,15 @@ def decode_message(data: bytes) -> Message:
     if version != Version.V3:
         raise SnmpMessageError(f"unknown version {version}")
     header, position = _element(data, position, SEQUENCE)
-    _, field = _integer(data, header)  # msgID
+    msg_id, field = _integer(data, header)
     _, field = _integer(data, field)  # msgMaxSize
     flags, field = _octets(data, field)
     model, _ = _integer(data, field)
     parameters, position = _octets(data, position)
     user = _user(parameters) if model == 3 else b""
     if len(flags) != 1 or flags[0] & PRIVACY_FLAG:
-        return Message(version, user, encrypted=len(flags) == 1)
+        return Message(version, user, encrypted=len(flags) == 1, msg_id=msg_id)
     scoped, _ = _element(data, position, SEQUENCE)
     _, field = _octets(data, scoped)  # contextEngineID
     _, field = _octets(data, field)  # contextName
-    return Message(version, user, *_pdu(data, field))
+    return Message(version, user, *_pdu(data, field), msg_id=msg_id)

@@ -99,3 +99,19 @@ def test_an_encrypted_request_long_unanswered_is_not_blamed() -> None:
     front.request("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV), 0)
     assert front.undecryptable(AWAIT_NS + 1) is None
     assert front.counters["decryption_error"] == 0
+
+
+def test_an_answer_settles_only_the_encrypted_request_with_its_msgid() -> None:
+    """A source's readable request answered (v2c here) leaves its encrypted request waiting:
+    snmpd's word of an undecryptable request then names both sources still waiting, and is
+    not pinned on another client's encrypted request that is merely slow."""
+    front = door()
+    slow = bytes.fromhex(LABRO_AUTH_PRIV.replace("69e55bcb", "1234abcd", 1))
+    front.request("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV), 0)  # a wrong privacy key
+    front.request("192.0.2.1", bytes.fromhex(V2C_GET), 1)
+    front.request("192.0.2.2", slow, 2)
+    front.reply("192.0.2.1", bytes.fromhex(V2C_GET))  # the v2c request's answer
+    failure = front.undecryptable(3)
+    assert failure is not None and failure.source == "one of 192.0.2.1, 192.0.2.2"
+    front.reply("192.0.2.1", bytes.fromhex(LABRO_AUTH_PRIV))  # same msgID: settled
+    assert front.undecryptable(4) == Failure("192.0.2.2", "labro", failure.reason)

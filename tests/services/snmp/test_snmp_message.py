@@ -56,15 +56,18 @@ V1_GET = (
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 
 ROWS = [
-    (DISCOVERY, Message(3, b"", PduType.GET, None)),
-    (UNKNOWN_ENGINE_REPORT, Message(3, b"", PduType.REPORT, (*USM_STATS, 4, 0))),
-    (LABRO_AUTH_PRIV, Message(3, b"labro", encrypted=True)),
-    (WRONG_DIGEST_REPORT, Message(3, b"labro", PduType.REPORT, (*USM_STATS, 5, 0))),
-    (UNKNOWN_USER_REPORT, Message(3, b"nobody", PduType.REPORT, (*USM_STATS, 3, 0))),
-    (LABRO_AUTH_NO_PRIV, Message(3, b"labro", PduType.GET, SYS_NAME)),
+    (DISCOVERY, Message(3, b"", PduType.GET, None, msg_id=0x69E55BCC)),
+    (UNKNOWN_ENGINE_REPORT,
+     Message(3, b"", PduType.REPORT, (*USM_STATS, 4, 0), msg_id=0x69E55BCC)),
+    (LABRO_AUTH_PRIV, Message(3, b"labro", encrypted=True, msg_id=0x69E55BCB)),
+    (WRONG_DIGEST_REPORT,  # a report carries the msgID of the request it answers
+     Message(3, b"labro", PduType.REPORT, (*USM_STATS, 5, 0), msg_id=0x69E55BCB)),
+    (UNKNOWN_USER_REPORT,
+     Message(3, b"nobody", PduType.REPORT, (*USM_STATS, 3, 0), msg_id=0x4BB87F74)),
+    (LABRO_AUTH_NO_PRIV, Message(3, b"labro", PduType.GET, SYS_NAME, msg_id=0x12AC1648)),
     (V2C_GET, Message(1, b"", PduType.GET, SYS_NAME)),
     (V1_GET, Message(0, b"", PduType.GET, SYS_NAME)),
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("hex_bytes", "expected"), ROWS)

@@ -19,7 +19,9 @@ from firmware.upgrade.slots import (
     complete_slots,
     decide,
     load_state,
+    remember_base,
     save_state,
+    seen_base,
     slot_path,
 )
 
@@ -32,7 +34,8 @@ def enter_active_slot(data_dir: Path, argv: list[str]) -> None:
     if SLOT_VARIABLE in os.environ:
         return
     state = load_state(data_dir)
-    decision = decide(state, complete_slots(data_dir), __version__)
+    decision = decide(state, complete_slots(data_dir), __version__, seen_base(data_dir))
+    remember_base(data_dir, __version__)
     if decision.state != state:
         save_state(data_dir, decision.state)
     if decision.why:

@@ -10,6 +10,7 @@ last, so a slot cut short by a crash is never booted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import sys
@@ -23,6 +24,10 @@ from firmware.upgrade.bundle import BundleError, numeric_version
 
 SLOTS_DIR = "slots"
 STATE_FILE = "state.json"
+SEEN_BASE_FILE = "base_version"
+"""The base install's version the boot loader saw at its last boot: a different one means a
+new image on this data directory. A file of its own, so that the state file stays readable by
+firmware already in the slots."""
 SLOT_FILE = "slot.json"
 SLOT_NAMES = ("a", "b")
 BASE = ""
@@ -130,6 +135,22 @@ def record_base(version: str, key_id: str, prefix: Path | None = None) -> Path:
     return path
 
 
+def seen_base(data_dir: Path) -> str:
+    """The base install's version at the loader's last boot ("" when not known)."""
+    try:
+        return read_regular_file(slots_dir(data_dir) / SEEN_BASE_FILE).decode().strip()
+    except (UnreadableFile, OSError, ValueError):
+        return ""
+
+
+def remember_base(data_dir: Path, version: str) -> None:
+    """Keep the base install's version for the next boot, once a slot was ever installed
+    (without one there is nothing to decide); a failed write leaves it unknown."""
+    if slots_dir(data_dir).is_dir() and seen_base(data_dir) != version:
+        with contextlib.suppress(OSError):
+            write_atomic(slots_dir(data_dir) / SEEN_BASE_FILE, f"{version}\n".encode(), 0o644)
+
+
 def inactive_slot(state: SlotState) -> str:
     """Where an install goes: never the active slot; the base install counts as slot a's
     stand-in, so the first install goes to b."""
@@ -146,16 +167,19 @@ class Decision:
     """Why the loader went back, when it did."""
 
 
-def decide(state: SlotState, complete: set[str], base_version: str = "") -> Decision:
+def decide(
+    state: SlotState, complete: set[str], base_version: str = "", base_seen: str = ""
+) -> Decision:
     """What the boot loader runs: the active slot (counting a boot while on trial), or the
     previous one when the slot is incomplete or its trial boots are used up. `complete`
-    names the slots that hold a whole firmware. The base install, when it is newer than the
-    active slot's firmware, runs instead: a container image replaced by a newer one keeps
-    its data directory, slots included, and must not go on running the older slot. Free of
-    I/O."""
+    names the slots that hold a whole firmware. The base install, when it changed since the
+    last boot (`base_seen`, "" when not known) and is newer than the active slot's firmware,
+    runs instead: a container image replaced by a newer one keeps its data directory, slots
+    included, and must not go on running the older slot; an unchanged base leaves a
+    downgrade the admin chose in place. Free of I/O."""
     if state.active == BASE:
         return Decision(BASE, state)
-    if base_version and numeric_version(base_version) > numeric_version(state.version or "0"):
+    if _newer_base(state, base_version, base_seen):
         why = (
             f"the base install's firmware {base_version} is newer than {state.version} in "
             f"slot {state.active} (a new image on this data directory): the base install runs"
@@ -174,6 +198,12 @@ def decide(state: SlotState, complete: set[str], base_version: str = "") -> Deci
         )
         return roll_back(state, complete, why)
     return Decision(state.active, replace(state, boots_left=state.boots_left - 1))
+
+
+def _newer_base(state: SlotState, base_version: str, base_seen: str) -> bool:
+    if not base_version or base_version == base_seen:
+        return False
+    return numeric_version(base_version) > numeric_version(state.version or "0")
 
 
 def roll_back(state: SlotState, complete: set[str], why: str) -> Decision:

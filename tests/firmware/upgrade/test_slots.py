@@ -19,6 +19,9 @@ from firmware.upgrade.slots import (
     decide,
     inactive_slot,
     record_base,
+    remember_base,
+    seen_base,
+    slots_dir,
 )
 
 ON_TRIAL = SlotState(active="b", trial=True, boots_left=2, previous="a", version="0.2.0")
@@ -108,3 +111,21 @@ def test_a_newer_base_install_runs_instead_of_an_older_slot(
         assert decision.state.rolled_back.startswith("moved on from slot b: ")
     else:
         assert decision.state == state and decision.why == ""
+
+
+def test_a_downgrade_chosen_on_this_base_install_runs() -> None:
+    """`firmware install --allow-downgrade` of a bundle older than the base install: the base
+    the loader saw at the last boot is the one running, so no new image came, and the slot
+    the admin chose runs."""
+    state = SlotState(active="b", previous="a", version="0.2.0", key_id="k")
+    assert decide(state, {"a", "b"}, "0.3.0", "0.3.0").run == "b"
+    assert decide(state, {"a", "b"}, "0.4.0", "0.3.0").run == BASE, "a newer image came"
+
+
+def test_the_loader_remembers_the_base_install_it_saw(tmp_path: Path) -> None:
+    assert seen_base(tmp_path) == ""
+    remember_base(tmp_path, "0.3.0")
+    assert not slots_dir(tmp_path).exists(), "nothing written before a slot was ever installed"
+    slots_dir(tmp_path).mkdir()
+    remember_base(tmp_path, "0.3.0")
+    assert seen_base(tmp_path) == "0.3.0"

@@ -17,7 +17,14 @@ from firmware.upgrade.upload_area import IncomingFile, UploadRefused
 from services.web.app_context import CONTEXT, SESSION, run_command
 from services.web.layout import csrf_input, frame
 from services.web.sessions import Notice
-from services.web.uploads import CHUNK, UploadError, form_reader, read_part
+from services.web.uploads import (
+    UploadError,
+    form_reader,
+    next_chunk,
+    next_part,
+    read_part,
+    skip_part,
+)
 
 FORM = """<form method="post" action="/firmware/upload" enctype="multipart/form-data"
  class="change" id="upload">{csrf}
@@ -65,15 +72,15 @@ async def _receive(request: web.Request) -> tuple[str, bool]:
     """The form's parts in order: the downgrade box if ticked, then the bundle, streamed
     into the upload area; its file name and whether a downgrade is allowed."""
     reader, downgrade = await form_reader(request), False
-    while (part := await reader.next()) is not None:
+    while (part := await next_part(reader)) is not None:
         if not isinstance(part, BodyPartReader):
-            await part.release()
+            await skip_part(part)
         elif part.name == "allow_downgrade":
             downgrade = bool(await read_part(part, 16))
         elif part.name == "bundle":
             return await _store(request, part), downgrade
         else:
-            await part.release()
+            await skip_part(part)
     raise UploadError("no bundle in the form")
 
 
@@ -83,13 +90,13 @@ async def _store(request: web.Request, part: BodyPartReader) -> str:
     try:
         incoming = IncomingFile(controls.data_dir / UPLOAD_DIR, part.filename or "", limit)
     except UploadRefused:
-        await part.release()
+        await skip_part(part)
         raise
     try:
-        while chunk := await part.read_chunk(CHUNK):
+        while chunk := await next_chunk(part):
             incoming.write(chunk)
     except UploadRefused:
-        await part.release()  # the rest of the upload read and dropped: the reply gets through
+        await skip_part(part)  # the rest of the upload read and dropped: the reply gets through
         raise
     except BaseException:
         incoming.discard()

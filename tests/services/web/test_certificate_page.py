@@ -61,3 +61,16 @@ async def test_a_monitor_sees_the_certificate_but_no_form(
     assert "<form" not in page.replace('action="/logout"', "").split("</header>", 1)[1]
     form = pair_form(browser.csrf, b"x", b"y")
     assert (await browser.post("/certificate/install", data=form)).status == 403
+
+
+async def test_a_form_cut_short_is_refused_in_one_line(browser: Browser, bench: WebBench) -> None:
+    await browser.log_in("admin", ADMIN_PASSWORD)
+    body = b'--x\r\nContent-Disposition: form-data; name="key"\r\n\r\nabc'  # no end boundary
+    response = await browser.client.post(
+        "/certificate/install", data=body,
+        headers=browser.cookies() | {"X-CSRF-Token": browser.csrf,
+                                     "Content-Type": "multipart/form-data; boundary=x"},
+    )  # fmt: skip
+    assert response.status == 400
+    assert "https cert install refused: the form is not well-formed" in await response.text()
+    assert not (bench.controls.data_dir / KEY_FILE).exists()

@@ -60,3 +60,31 @@ async def test_a_monitor_sees_the_status_and_no_form(browser: Browser, bench: We
     form = bundle_form(browser.csrf, "t.bundle", b"x")
     assert (await browser.post("/firmware/upload", data=form)).status == 403
     assert not (bench.controls.data_dir / "upload").exists()
+
+
+BROKEN_FORMS = [
+    ("boundary=x", 'name="bundle"; filename="a\0b"\r\n\r\n1\r\n--x--\r\n'),  # NUL in a header
+    ("boundary=x", 'name="bundle"; filename="a\nb"\r\n\r\n1\r\n--x--\r\n'),
+    ("boundary=x", 'name="bundle"; filename="a.bin"\r\nContent-Type: multipart/mixed; '
+                   "boundary=y\r\n\r\n--y\r\n\r\n1\r\n--y--\r\n--x--\r\n"),
+    ("boundary=x", ""),  # the form ends after its first boundary
+    ("", 'name="bundle"; filename="a.bin"\r\n\r\n1\r\n--x--\r\n'),  # no boundary given
+]  # fmt: skip
+
+
+async def test_a_form_that_is_not_well_formed_is_refused_in_one_line(
+    browser: Browser, bench: WebBench
+) -> None:
+    """Multipart the parser cannot read (a control character in a part's header, a part
+    that ends early, no boundary): a 400 with one line, not a server error, nothing kept."""
+    await browser.log_in("admin", ADMIN_PASSWORD)
+    for boundary, rest in BROKEN_FORMS:
+        body = "--x\r\n" + (f"Content-Disposition: form-data; {rest}" if rest else "")
+        response = await browser.client.post(
+            "/firmware/upload", data=body.encode(),
+            headers=browser.cookies() | {"X-CSRF-Token": browser.csrf,
+                                         "Content-Type": f"multipart/form-data; {boundary}"},
+        )  # fmt: skip
+        text = html.unescape(await response.text())
+        assert response.status == 400 and "upload refused: " in text, rest
+        assert not any((bench.controls.data_dir / "upload").glob("*")), rest

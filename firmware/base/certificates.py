@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ CERT_FILE = "tls.crt"
 PENDING_FILE = "tls.pending.json"
 """The new pair, written whole before either file is replaced: finished at the next boot
 when a kill came in between."""
+KEY_BLOCK = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+"""A private key's PEM block (PKCS#8, encrypted or not, or the RSA and EC forms)."""
 MAX_PEM_BYTES = 64 * 1024
 """A certificate chain or a key larger than this is not one: refused before it is read."""
 
@@ -129,6 +132,10 @@ def _certificates(data: bytes) -> list[x509.Certificate]:
 def _private_key(data: bytes) -> PrivateKeyTypes:
     if b"PRIVATE KEY-----" not in data:
         raise CertificateError("the key is not PEM (no BEGIN PRIVATE KEY block)")
+    keys = len(KEY_BLOCK.findall(data))
+    if keys > 1:  # only the first would be read: a match or "does not match" by its order
+        raise CertificateError(f"the key file holds {keys} private keys; give only the "
+                               "certificate's")  # fmt: skip
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:

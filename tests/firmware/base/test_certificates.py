@@ -68,6 +68,11 @@ ROWS: list[tuple[str, Callable[[], Pair], str | None]] = [
      "the key is not PEM (no BEGIN PRIVATE KEY block)"),
     ("certificate where the key goes", lambda: (own(P256)[0], own(P256)[0]),
      "the key is not PEM (no BEGIN PRIVATE KEY block)"),
+    ("two keys, the certificate's second", lambda: (own(P256)[0], key_pem(OTHER) + key_pem(P256)),
+     "the key file holds 2 private keys; give only the certificate's"),
+    ("EC parameters before the key (openssl ecparam -genkey)",
+     lambda: (own(P256)[0], b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+              b"-----END EC PARAMETERS-----\n" + key_pem(P256)), None),
     ("too large", lambda: (b"#" * (MAX_PEM_BYTES + 1), key_pem(P256)),
      "the certificate is too large"),
 ]  # fmt: skip

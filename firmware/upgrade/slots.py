@@ -173,10 +173,10 @@ def decide(
     """What the boot loader runs: the active slot (counting a boot while on trial), or the
     previous one when the slot is incomplete or its trial boots are used up. `complete`
     names the slots that hold a whole firmware. The base install, when it changed since the
-    last boot (`base_seen`, "" when not known) and is newer than the active slot's firmware,
-    runs instead: a container image replaced by a newer one keeps its data directory, slots
-    included, and must not go on running the older slot; an unchanged base leaves a
-    downgrade the admin chose in place. Free of I/O."""
+    last boot the loader remembers (`base_seen`, "" when none) and is newer than the active
+    slot's firmware, runs instead: a container image replaced by a newer one keeps its data
+    directory, slots included, and must not go on running the older slot; an unchanged base
+    leaves a downgrade the admin chose in place. Free of I/O."""
     if state.active == BASE:
         return Decision(BASE, state)
     if _newer_base(state, base_version, base_seen):
@@ -201,7 +201,10 @@ def decide(
 
 
 def _newer_base(state: SlotState, base_version: str, base_seen: str) -> bool:
-    if not base_version or base_version == base_seen:
+    """Only a base install that changed since a boot the loader remembers: with no boot
+    remembered (the first restart after the first install) the slot just installed runs,
+    a downgrade included."""
+    if not base_version or not base_seen or base_version == base_seen:
         return False
     return numeric_version(base_version) > numeric_version(state.version or "0")
 

@@ -103,7 +103,7 @@ def test_a_newer_base_install_runs_instead_of_an_older_slot(
     """A new container image on an old data directory: its base install is newer than the
     slot a bundle once filled, and runs; the slots stay for a later install."""
     state = SlotState(active="b", previous="a", version=slot, key_id="k")
-    decision = decide(state, {"a", "b"}, base)
+    decision = decide(state, {"a", "b"}, base, "0.0.1")  # the image before
     assert decision.run == runs
     if runs == BASE:
         assert decision.state.active == BASE and decision.state.previous == BASE
@@ -120,6 +120,8 @@ def test_a_downgrade_chosen_on_this_base_install_runs() -> None:
     state = SlotState(active="b", previous="a", version="0.2.0", key_id="k")
     assert decide(state, {"a", "b"}, "0.3.0", "0.3.0").run == "b"
     assert decide(state, {"a", "b"}, "0.4.0", "0.3.0").run == BASE, "a newer image came"
+    # The first restart after the first install: no boot remembered, the new slot runs.
+    assert decide(state, {"a", "b"}, "0.3.0", "").run == "b"
 
 
 def test_the_loader_remembers_the_base_install_it_saw(tmp_path: Path) -> None:

@@ -1,13 +1,17 @@
 """What the subagent serves: part of the NTPv4-MIB (RFC 5907; its names and numbers are
 listed in mibs/NTPv4-MIB-NAMES.txt) and our enterprise MIB (mibs/TIMESERVER-MIB.txt), built
 from the same status tree `status` shows. A value the tree does not have is left out, never
-made up."""
+made up.
+
+The served time (ntpEntStatusDateTime) is passed in with the tree, read when the view is
+built: nothing here reads a clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from services.ntp.packet import ns_to_date
 from services.snmp.agentx import Oid, ValueType, VarBind
 from services.snmp.mib_view import MibView
 
@@ -43,6 +47,10 @@ NTP_COUNTERS = ("served", "denied", "rate_limited", "kod_sent", "bad_mac", "malf
 """tsNtpServed .. tsNtpBadVersion, in this order."""
 
 GAUGE_MAX = 2**32 - 1
+LEAP_ALARM = 3
+"""The leap indicator of a server that is not synchronised."""
+NO_LEAP_DATE = bytes(16)
+"""ntpEntStatusLeapSecond while no leap second is announced: RFC 5907 wants it 0."""
 Section = Mapping[str, Any]
 
 
@@ -104,6 +112,23 @@ def _ntp_status(timing: Section, ntp: Section | None) -> Iterator[VarBind]:
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 15, 0), int(ntp["malformed"]) & GAUGE_MAX)
 
 
+def _ntp_times(timing: Section, ntp: Section | None, served_ns: int | None) -> Iterator[VarBind]:
+    """ntpEntStatusEntityUptime, ntpEntStatusDateTime and ntpEntStatusLeapSecond."""
+    if ntp is not None and isinstance(ntp.get("uptime_s"), int | float):
+        # TimeTicks count hundredths of a second, modulo 2^32 (RFC 2578).
+        ticks = round(float(ntp["uptime_s"]) * 100) & GAUGE_MAX
+        yield VarBind(ValueType.TIME_TICKS, (*NTP_STATUS, 8, 0), ticks)
+    if served_ns is not None:
+        # NtpDateTime is a zero-length string while time is not synchronised.
+        synchronised = timing.get("leap_indicator", LEAP_ALARM) != LEAP_ALARM
+        now = ns_to_date(served_ns) if synchronised else b""
+        yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 9, 0), now)
+    if "leap_at_ns" in timing:
+        at = timing["leap_at_ns"]
+        leap = ns_to_date(at) if isinstance(at, int) else NO_LEAP_DATE
+        yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 10, 0), leap)
+
+
 def _sync(timing: Section) -> Iterator[VarBind]:
     yield VarBind(ValueType.INTEGER, (*TS_SYNC, 1, 0), SYNC_STATES.get(timing["sync_state"], 4))
     yield VarBind(ValueType.GAUGE32, (*TS_SYNC, 2, 0), _gauge(timing["est_error_ns"]))
@@ -144,16 +169,24 @@ def _ntp_counters(ntp: Section | None) -> Iterator[VarBind]:
         yield VarBind(ValueType.COUNTER64, (*TS_NTP, column, 0), int(ntp[name]))
 
 
-def build_view(tree: Mapping[str, Section], version: str) -> MibView:
-    """Every object of both MIBs that the status tree has a value for."""
+def build_view(tree: Mapping[str, Section], version: str, served_ns: int | None = None) -> MibView:
+    """Every object of both MIBs that the status tree has a value for; `served_ns` is the
+    served time at this moment, if the caller has a served clock."""
     varbinds = list(_info(version))
     timing, ntp = tree.get("timing"), tree.get("ntp")
     if timing is not None and "sync_state" in timing:
-        varbinds += [*_ntp_status(timing, ntp), *_sync(timing)]
+        varbinds += [*_ntp_status(timing, ntp), *_ntp_times(timing, ntp, served_ns)]
+        varbinds += _sync(timing)
     varbinds += [*_gps(tree.get("gps", {})), *_services(tree), *_ntp_counters(ntp)]
     return MibView(varbinds)
 
 
-def view_source(status: Callable[[], Mapping[str, Section]], version: str) -> Callable[[], MibView]:
-    """Views from the live status tree, one per call."""
-    return lambda: build_view(status(), version)
+def view_source(
+    status: Callable[[], Mapping[str, Section]], version: str,
+    served_ns: Callable[[], int] | None = None,
+) -> Callable[[], MibView]:  # fmt: skip
+    """Views from the live status tree and the served clock, one per call."""
+    if served_ns is None:
+        return lambda: build_view(status(), version)
+    clock = served_ns
+    return lambda: build_view(status(), version, clock())

@@ -1,14 +1,16 @@
 """net-snmp's clients against the appliance's SNMP service (snmpd as a supervised child with
 our AgentX subagent): SNMPv3 authPriv reads the system group, the NTPv4-MIB and our MIB with
-the values `status --json` shows; v1, v2c, noAuthNoPriv and authNoPriv get nothing; sets are
-refused; snmpd's own tables are hidden; a wrong passphrase is an event; snmpd killed is
-restarted and the subagent registers again within 5 s."""
+the values `status --json` shows (ntpEntStatusDateTime: the simulated world's UTC); v1, v2c,
+noAuthNoPriv and authNoPriv get nothing; sets are refused; snmpd's own tables are hidden; a
+wrong passphrase is an event; snmpd killed is restarted and the subagent registers again
+within 5 s."""
 
 import json
 import os
 import re
 import signal
 import socket
+import struct
 import time
 import tomllib
 from collections.abc import Iterator
@@ -254,3 +256,38 @@ def test_an_ntp_request_of_an_unsupported_version_is_ntp_ent_status_bad_version(
     while read()[0] != f"Counter32: {counted}" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert read() == (f"Counter32: {counted}", before[1])
+
+
+NTP_UNIX_OFFSET_S = 2_208_988_800
+
+
+def ntp_date_ns(octets: bytes) -> int:
+    """RFC 5905's 128-bit date (signed era, era offset, 64-bit fraction) as Unix ns."""
+    era, offset, fraction = struct.unpack("!iIQ", octets)
+    seconds = (era << 32) + offset - NTP_UNIX_OFFSET_S
+    return seconds * 1_000_000_000 + (fraction * 1_000_000_000 >> 64)
+
+
+def test_date_time_is_the_served_utc_and_the_entity_uptime_grows(box: Box) -> None:
+    """snmpget reads ntpEntStatusDateTime as 16 bytes that decode to the simulated world's
+    UTC (within a second), and ntpEntStatusEntityUptime grows between two reads."""
+    box.booted.wait_event("timing.locked", seconds=60)
+    date_time, uptime = f"{NTP_MIB}.1.2.9.0", f"{NTP_MIB}.1.2.8.0"
+
+    def read() -> tuple[bytes, int]:
+        result = box.client.get([*USER.v3(), "-Ox"], date_time, uptime)
+        assert result.returncode == 0, result.stderr
+        octets = re.search(r"1\.2\.9\.0 = Hex-STRING: ([0-9A-F\s]+?)\s*(\.1\.3|$)", result.stdout)
+        ticks = re.search(r"1\.2\.8\.0 = Timeticks: \((\d+)\)", result.stdout)
+        assert octets and ticks, result.stdout
+        return bytes.fromhex(octets[1]), int(ticks[1])
+
+    truth_before = int(box.snmp_status_tree()["sim"]["true_utc_ns"])
+    octets, first = read()
+    after = box.snmp_status_tree()
+    truth_after, uptime_s = int(after["sim"]["true_utc_ns"]), float(after["ntp"]["uptime_s"])
+    assert len(octets) == 16
+    assert truth_before - 10**9 <= ntp_date_ns(octets) <= truth_after + 10**9
+    assert 0 < first <= uptime_s * 100
+    time.sleep(0.3)
+    assert read()[1] > first

@@ -67,15 +67,16 @@ def _ms(ns: Any) -> bytes:
 
 
 def ntp_in_packets(ntp: Section) -> int:
-    """Requests the NTP service counted, each once (ntpEntStatusInPkts)."""
-    names = ("served", "served_stale", "denied", "rate_limited", "bad_mac", "mode6", "mode7",
+    """Requests the NTP service counted, each once (ntpEntStatusInPkts): `served_stale`
+    is a part of `served`, not a count of its own."""
+    names = ("served", "denied", "rate_limited", "bad_mac", "mode6", "mode7",
              "malformed", "bad_version", "other_modes")  # fmt: skip
     return sum(int(ntp[name]) for name in names)
 
 
 def ntp_out_packets(ntp: Section) -> int:
     """Replies the NTP service sent (ntpEntStatusOutPkts)."""
-    return sum(int(ntp[name]) for name in ("served", "served_stale", "kod_sent", "mode6"))
+    return sum(int(ntp[name]) for name in ("served", "kod_sent", "mode6"))
 
 
 def _info(version: str) -> Iterator[VarBind]:

@@ -93,6 +93,10 @@ def test_bad_versions_are_their_own_counter_and_in_the_packets_counted() -> None
     assert view.get((*NTP_MIB, 1, 2, 14, 0)).value == 3  # ntpEntStatusBadVersion
     assert view.get((*NTP_MIB, 1, 2, 15, 0)).value == 2  # ntpEntStatusProtocolError
     assert view.get((*NTP_MIB, 1, 2, 12, 0)).value == 15  # ntpEntStatusInPkts
+    tree["ntp"].update(served_stale=4)  # four of the ten served were stale: no new packets
+    view = build_view(tree, "")
+    assert view.get((*NTP_MIB, 1, 2, 12, 0)).value == 15
+    assert view.get((*NTP_MIB, 1, 2, 13, 0)).value == 10  # ntpEntStatusOutPkts
     assert view.get((*ENTERPRISE, 1, 4, 9, 0)).value == 3  # tsNtpBadVersion
 
 

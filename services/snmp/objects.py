@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from services.ntp.packet import ns_to_date
+from services.ntp.packet import Mode, ns_to_date
 from services.snmp.agentx import Oid, ValueType, VarBind
 from services.snmp.mib_view import MibView
 
@@ -22,6 +22,7 @@ enterprise number: change it here and in mibs/TIMESERVER-MIB.txt (tsMIB)."""
 NTP_MIB: Oid = (1, 3, 6, 1, 2, 1, 197)
 NTP_INFO = (*NTP_MIB, 1, 1)
 NTP_STATUS = (*NTP_MIB, 1, 2)
+PKT_MODE_ENTRY = (*NTP_STATUS, 17, 1)
 TS_SYNC = (*ENTERPRISE, 1, 1)
 TS_GPS = (*ENTERPRISE, 1, 2)
 TS_SERVICE_ENTRY = (*ENTERPRISE, 1, 3, 1)
@@ -130,6 +131,18 @@ def _ntp_times(timing: Section, ntp: Section | None, served_ns: int | None) -> I
         yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 10, 0), leap)
 
 
+def _pkt_modes(ntp: Section | None) -> Iterator[VarBind]:
+    """ntpEntStatPktModeTable, as far as the counters go: mode 3 (client) packets received
+    and mode 4 (server) packets sent. Nothing counts the modes of the other packets apart
+    (`other_modes` lumps 1, 2, 4 and 5), and mode 6 and 7 are no rows of the table."""
+    if ntp is None or "client_requests" not in ntp:
+        return
+    received = int(ntp["client_requests"]) & GAUGE_MAX
+    yield VarBind(ValueType.COUNTER32, (*PKT_MODE_ENTRY, 3, int(Mode.CLIENT)), received)
+    sent = int(ntp["server_replies"]) & GAUGE_MAX
+    yield VarBind(ValueType.COUNTER32, (*PKT_MODE_ENTRY, 2, int(Mode.SERVER)), sent)
+
+
 def _sync(timing: Section) -> Iterator[VarBind]:
     yield VarBind(ValueType.INTEGER, (*TS_SYNC, 1, 0), SYNC_STATES.get(timing["sync_state"], 4))
     yield VarBind(ValueType.GAUGE32, (*TS_SYNC, 2, 0), _gauge(timing["est_error_ns"]))
@@ -178,7 +191,12 @@ def build_view(tree: Mapping[str, Section], version: str, served_ns: int | None 
     if timing is not None and "sync_state" in timing:
         varbinds += [*_ntp_status(timing, ntp), *_ntp_times(timing, ntp, served_ns)]
         varbinds += _sync(timing)
-    varbinds += [*_gps(tree.get("gps", {})), *_services(tree), *_ntp_counters(ntp)]
+    varbinds += [
+        *_gps(tree.get("gps", {})),
+        *_services(tree),
+        *_pkt_modes(ntp),
+        *_ntp_counters(ntp),
+    ]
     return MibView(varbinds)
 
 

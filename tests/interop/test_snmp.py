@@ -13,7 +13,7 @@ import socket
 import struct
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -179,6 +179,10 @@ def test_walks_of_both_mibs_match_the_status(box: Box, program: str) -> None:
     assert ntp[f"{NTP_MIB}.1.2.2.0"] == f"Gauge32: {timing['stratum']}"
     assert ntp[f"{NTP_MIB}.1.2.4.0"] == f'STRING: "{timing["refid"]}"'
     assert ntp[f"{NTP_MIB}.1.2.12.0"] == f"Counter32: {ntp_in_packets(status['ntp'])}"
+    # ntpEntStatPktModeTable: mode 4 sent, mode 3 received, and no other cell
+    assert ntp[f"{NTP_MIB}.1.2.17.1.2.4"] == f"Counter32: {status['ntp']['server_replies']}"
+    assert ntp[f"{NTP_MIB}.1.2.17.1.3.3"] == f"Counter32: {status['ntp']['client_requests']}"
+    assert len([name for name in ntp if name.startswith(f"{NTP_MIB}.1.2.17.")]) == 2
     states = {"FREERUN": 1, "LOCKED": 2, "HOLDOVER": 3, "UNSYNC": 4}
     assert ours[f"{OURS}.1.1.1.0"] == f"INTEGER: {states[timing['sync_state']]}"
     assert ours[f"{OURS}.1.1.5.0"] == f"INTEGER: {timing['ptp_clock_class']}"
@@ -245,17 +249,47 @@ def test_an_ntp_request_of_an_unsupported_version_is_ntp_ent_status_bad_version(
         return value(first), value(second)
 
     before = read()
+    assert ask_ntp(box, bytes([(5 << 3) | 3]) + bytes(47)) is None
+    counted = int(before[0].split()[-1]) + 1
+    until(lambda: read()[0] == f"Counter32: {counted}")
+    assert read() == (f"Counter32: {counted}", before[1])
+
+
+def ask_ntp(box: Box, request: bytes) -> bytes | None:
+    """One request to the appliance's NTP port; its answer, or None after a second."""
     port = tomllib.loads(box.booted.config.read_text())["services"]["ntp"]["port"]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         client.settimeout(1)
-        client.sendto(bytes([(5 << 3) | 3]) + bytes(47), ("127.0.0.1", port))
-        with pytest.raises(TimeoutError):
-            client.recv(100)
-    counted = int(before[0].split()[-1]) + 1
-    deadline = time.monotonic() + 10
-    while read()[0] != f"Counter32: {counted}" and time.monotonic() < deadline:
+        client.sendto(request, ("127.0.0.1", port))
+        try:
+            return client.recv(100)
+        except TimeoutError:
+            return None
+
+
+def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Polls until `condition` holds (the workers publish their counters every so often)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert read() == (f"Counter32: {counted}", before[1])
+
+
+def test_a_time_request_and_its_reply_move_the_packet_mode_table(box: Box) -> None:
+    """ntpEntStatPktReceived.client(3) and ntpEntStatPktSent.server(4) count an NTPv4 client
+    request and the server reply it gets."""
+    received, sent = f"{NTP_MIB}.1.2.17.1.3.3", f"{NTP_MIB}.1.2.17.1.2.4"
+
+    def read() -> tuple[int, int]:
+        result = box.client.get(USER.v3(), received, sent)
+        assert result.returncode == 0, result.stderr
+        first, second = result.stdout.splitlines()
+        return int(value(first).split()[-1]), int(value(second).split()[-1])
+
+    before = read()
+    reply = ask_ntp(box, bytes([(4 << 3) | 3]) + bytes(47))
+    assert reply is not None and reply[0] & 7 == 4
+    until(lambda: read() == (before[0] + 1, before[1] + 1))
+    assert read() == (before[0] + 1, before[1] + 1)
 
 
 NTP_UNIX_OFFSET_S = 2_208_988_800

@@ -50,6 +50,9 @@ def test_the_root_is_one_constant() -> None:
 SECOND = 1_000_000_000
 NEW_YEAR_2026 = 1_767_225_600 * SECOND
 """2026-01-01T00:00:00Z: NTP era 0, second 3976214400 (0xED003780)."""
+PKT_MODE_ENTRY = (*NTP_MIB, 1, 2, 17, 1)
+CLIENT_RECEIVED, SERVER_SENT = (*PKT_MODE_ENTRY, 3, 3), (*PKT_MODE_ENTRY, 2, 4)
+"""ntpEntStatPktReceived.client(3), ntpEntStatPktSent.server(4)."""
 UPTIME, DATE_TIME, LEAP_SECOND = (
     (*NTP_MIB, 1, 2, 8, 0),
     (*NTP_MIB, 1, 2, 9, 0),
@@ -63,7 +66,7 @@ def test_every_served_oid_is_defined_in_the_shipped_mibs() -> None:
     defined = {oid for oid, macro in mibs if macro == "OBJECT-TYPE"}
     served = [varbind.name for varbind in view.varbinds]
     assert len(served) > 40
-    assert {UPTIME, DATE_TIME, LEAP_SECOND} <= set(served)
+    assert {UPTIME, DATE_TIME, LEAP_SECOND, CLIENT_RECEIVED, SERVER_SENT} <= set(served)
     assert [oid for oid in served if oid[:-1] not in defined] == []
     assert all(oid[: len(NTP_MIB)] == NTP_MIB or oid[: len(ENTERPRISE)] == ENTERPRISE
                for oid in served)  # fmt: skip
@@ -135,3 +138,16 @@ def test_each_view_reads_the_served_clock_when_it_is_built() -> None:
     views = view_source(lambda: tree, "", lambda: next(readings))
     first, second = views().get(DATE_TIME).value, views().get(DATE_TIME).value
     assert (first[4:8], second[4:8]) == (bytes.fromhex("ED003780"), bytes.fromhex("ED003783"))
+
+
+def test_the_packet_mode_table_has_what_the_counters_give_and_nothing_else() -> None:
+    tree = json.loads(STATUS.read_text())
+    tree["ntp"].update(client_requests=7, server_replies=5, other_modes=2, mode6=3)
+    view = build_view(tree, "")
+    received, sent = view.get(CLIENT_RECEIVED), view.get(SERVER_SENT)
+    assert (received.type, received.value) == (ValueType.COUNTER32, 7)
+    assert (sent.type, sent.value) == (ValueType.COUNTER32, 5)
+    table = [v.name for v in view.varbinds if v.name[: len(PKT_MODE_ENTRY)] == PKT_MODE_ENTRY]
+    assert table == [SERVER_SENT, CLIENT_RECEIVED], "no row for what no counter tells apart"
+    del tree["ntp"]["client_requests"], tree["ntp"]["server_replies"]  # no NTP counters: no table
+    assert build_view(tree, "").get(CLIENT_RECEIVED).type == ValueType.NO_SUCH_OBJECT

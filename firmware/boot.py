@@ -160,7 +160,7 @@ def _snmp(config: Config, context: Context) -> Service:
     name = config.device.name or context.identity.hostname
     return SnmpService(
         config.services.snmp, name, context.data_dir / "snmp", context.events, context.status,
-        __version__,
+        __version__, served_ns=context.served.now_ns,
     )  # fmt: skip
 
 

@@ -217,8 +217,17 @@ class Discipline:
             return host_ns
         return self.leaps.to_utc(self.servo.served(host_ns))
 
+    def leap_at_ns(self, host_ns: int) -> int | None:
+        """UTC of the 00:00:00 that follows the next planned leap second (as a leap-seconds
+        list dates it), or None while none is planned."""
+        pending = self.leaps.pending(self._continuous(host_ns))
+        return pending.utc_at_ns if pending is not None else None
+
+    def _continuous(self, host_ns: int) -> int:
+        return self.servo.served(host_ns) if self.servo.started else host_ns
+
     def sync_state(self, host_ns: int) -> SyncState:
-        continuous = self.servo.served(host_ns) if self.servo.started else host_ns
+        continuous = self._continuous(host_ns)
         pending = self.leaps.pending(continuous)
         leap_pending = Leap.NONE
         leap_today = Leap.NONE

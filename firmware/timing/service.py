@@ -90,6 +90,8 @@ class TimingService:
         await self.tasks.cancel_all()
 
     def status(self) -> dict[str, object]:
-        state = self.discipline.sync_state(self.host.now_ns()).as_dict()
+        host = self.host.now_ns()
+        state = self.discipline.sync_state(host).as_dict()
         offset = {"last_offset_ns": round(self.discipline.last_offset_ns)}
-        return {**state, **offset, **self.discipline.counters.as_dict()}
+        leap = {"leap_at_ns": self.discipline.leap_at_ns(host)}
+        return {**state, **offset, **leap, **self.discipline.counters.as_dict()}

@@ -50,11 +50,11 @@
 /* Names from services/ntp/counters.py, which the worker adds these to. */
 enum {
     SERVED, SERVED_STALE, AUTHENTICATED, DENIED, RATE_LIMITED, KOD_SENT, BAD_MAC, MALFORMED,
-    N_COUNTERS
+    CLIENT_REQUESTS, SERVER_REPLIES, N_COUNTERS
 };
 static const char *COUNTER_NAMES[N_COUNTERS] = {
     "served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent", "bad_mac",
-    "malformed"};
+    "malformed", "client_requests", "server_replies"};
 enum { KEY_MD5, KEY_SHA1, KEY_CMAC };
 
 typedef struct {
@@ -436,14 +436,15 @@ static int reply(FastPath *self, int fd, int index, const uint8_t *packet, size_
                   message->msg_hdr.msg_namelen) >= 0;
 }
 
-static void kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
-                 size_t size) {
+/* Returns 1 when the kiss was sent. */
+static int kiss(FastPath *self, int fd, int index, const uint8_t *request, const char *code,
+                size_t size) {
     uint8_t packet[HEADER + 4] = {0};
     packet[0] = (uint8_t)((3 << 6) | (((request[0] >> 3) & 7) << 3) | 4);
     packet[2] = request[2];
     memcpy(packet + 12, code, 4);
     memcpy(packet + 24, request + 40, 8);
-    reply(self, fd, index, packet, size);
+    return reply(self, fd, index, packet, size);
 }
 
 static int64_t receive_time(struct mmsghdr *message) {
@@ -466,22 +467,25 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     if (size == 0 || host == 0 || self->access == NULL || !address_of(&self->names[index], address))
         return 0;
     const Rule *rule = decide(self->access, address);
+    int mode = request[0] & 7, version = (request[0] >> 3) & 7;
     if (!rule->allow) {
         self->counters[DENIED]++;
+        self->counters[CLIENT_REQUESTS] += (uint64_t)(mode == 3);
         return 1;
     }
-    int mode = request[0] & 7, version = (request[0] >> 3) & 7;
     if (mode != 3 || version < 1 || version > 4 || (size != HEADER && size != HEADER + 20 &&
                                                      size != HEADER + 24))
         return 0;
     int64_t receive = served(self, host);
     if (receive == 0)
         return 0;
+    self->counters[CLIENT_REQUESTS]++; /* from here on, Python never sees it */
     if (admit(self, address, host, rule->ratelimit) == OVER) {
         self->counters[RATE_LIMITED]++;
         if (rule->kod && may_kiss(self, self->current)) {
             self->counters[KOD_SENT]++;
-            kiss(self, fd, index, request, "RATE", HEADER);
+            self->counters[SERVER_REPLIES] += (uint64_t)kiss(self, fd, index, request, "RATE",
+                                                             HEADER);
         }
         return 1;
     }
@@ -496,7 +500,8 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
             CRYPTO_memcmp(digest, request + HEADER + 4, key->digest) != 0) {
             self->counters[BAD_MAC]++;
             if (self->crypto_nak && may_kiss(self, self->current))
-                kiss(self, fd, index, request, "CRYP", HEADER + 4);
+                self->counters[SERVER_REPLIES] +=
+                    (uint64_t)kiss(self, fd, index, request, "CRYP", HEADER + 4);
             return 1;
         }
         self->counters[AUTHENTICATED]++;
@@ -523,6 +528,7 @@ static int handle(FastPath *self, int fd, int index, int64_t host) {
     if (reply(self, fd, index, packet, length)) {
         self->counters[SERVED]++;
         self->counters[SERVED_STALE] += (uint64_t)self->stale;
+        self->counters[SERVER_REPLIES]++;
     }
     return 1;
 }
@@ -591,6 +597,7 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
             /* Longer than the buffer: what is in hand is not the request that was sent. */
             if (self->messages[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 self->counters[MALFORMED]++;
+                self->counters[CLIENT_REQUESTS] += (uint64_t)((self->buffers[i][0] & 7) == 3);
                 continue;
             }
             int64_t host = receive_time(&self->messages[i]);

@@ -2,7 +2,11 @@
 memory carries them to the appliance, `ntp stats` and `timeserver status` show them."""
 
 COUNTERS = ("served", "served_stale", "authenticated", "denied", "rate_limited", "kod_sent",
-            "bad_mac", "mode6", "mode7", "malformed", "bad_version", "other_modes")  # fmt: skip
+            "bad_mac", "mode6", "mode7", "malformed", "bad_version", "other_modes",
+            "client_requests", "server_replies")  # fmt: skip
+"""`client_requests`: every mode 3 packet received, whatever became of it; `server_replies`:
+every mode 4 packet sent (time replies and kisses). RFC 5907's ntpEntStatPktModeTable reads
+them; the others say what became of a request, not which mode it had."""
 
 
 class SinceBoot:

@@ -97,6 +97,7 @@ class Engine:
             return None
         first = data[0]
         mode, version = first & 7, (first >> 3) & 7
+        self.counters["client_requests"] += mode == CLIENT
         decision = self.decide(address)
         if not decision.allow:
             self.counters["denied"] += 1
@@ -129,6 +130,7 @@ class Engine:
             if not (decision.kod and self.clients.kiss(address)):
                 return None
             self.counters["kod_sent"] += 1
+            self.counters["server_replies"] += 1
             return Reply(None, None, [self._kiss(data, b"RATE")])
         key = None
         if size == HEADER_SIZE + 20 or size == HEADER_SIZE + 24:
@@ -160,6 +162,7 @@ class Engine:
         STAMP.pack_into(header, 32, ns_to_ntp(receive_ns))
         self.counters["served"] += 1
         self.counters["served_stale"] += self.stale
+        self.counters["server_replies"] += mode == Mode.SERVER
         return Reply(header, key)
 
     def announced_leap(self) -> int:
@@ -177,6 +180,7 @@ class Engine:
         source must not be reflected one for one either."""
         self.counters["bad_mac"] += 1
         if self.policy.crypto_nak and self.clients.kiss(address):
+            self.counters["server_replies"] += 1
             return Reply(None, None, [self._kiss(data, b"CRYP") + b"\0\0\0\0"])
         return None
 

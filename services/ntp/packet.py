@@ -3,7 +3,8 @@
 
 The engine reads and writes the header at fixed offsets (TEMPLATE, STAMP in engine.py);
 here is what it decodes whole: the trailer, with the one error type. Timestamps stay raw
-64-bit NTP values; `ns_to_ntp` and `ntp_to_ns` convert, with the era chosen nearest a pivot.
+64-bit NTP values; `ns_to_ntp` and `ntp_to_ns` convert, with the era chosen nearest a pivot;
+`ns_to_date` writes the 128-bit date format, which names its era.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ HEADER = struct.Struct("!BBbbII4sQQQQ")
 HEADER_SIZE = HEADER.size  # 48
 NTP_UNIX_OFFSET = 2_208_988_800
 ERA = 1 << 32
+DATE = struct.Struct("!iIQ")
 SECOND = 1_000_000_000
 MAC_SIZES = (20, 24)  # key id + 16-byte (MD5, AES-CMAC) or 20-byte (SHA1) digest
 CRYPTO_NAK_SIZE = 4
@@ -80,6 +82,15 @@ def ns_to_ntp(unix_ns: int) -> int:
     seconds, nanoseconds = divmod(unix_ns, SECOND)
     fraction = (nanoseconds << 32) // SECOND
     return (((seconds + NTP_UNIX_OFFSET) % ERA) << 32) | fraction
+
+
+def ns_to_date(unix_ns: int) -> bytes:
+    """Unix nanoseconds in RFC 5905's 128-bit date format (section 6): a signed era, the
+    seconds into it and a 64-bit fraction, so that no date is ambiguous (RFC 5907's
+    NtpDateTime)."""
+    seconds, nanoseconds = divmod(unix_ns, SECOND)
+    era, offset = divmod(seconds + NTP_UNIX_OFFSET, ERA)
+    return DATE.pack(era, offset, (nanoseconds << 64) // SECOND)
 
 
 def ntp_to_ns(timestamp: int, pivot_ns: int) -> int:

@@ -59,8 +59,12 @@ class NtpService:
         self.packet_path = ""
         """How the workers answer: "native" (services/ntp/_fastpath.c) or "python"."""
         self.tasks = ServiceTasks()
+        self.started_ns = 0
+        """CLOCK_MONOTONIC when the service last started: its uptime (ntpEntStatusEntityUptime)
+        counts from there, across worker replacements but not across a restart."""
 
     async def start(self) -> None:
+        self.started_ns = time.monotonic_ns()
         self.shared = SharedState.create()
         self.publish()
         for index in range(self.count):
@@ -200,8 +204,10 @@ class NtpService:
         pids = [process.pid for process in self.workers]
         age = self.shared.snapshot_age_ns(self.count)
         table = self.shared.client_table(self.count)
+        uptime_s = round((time.monotonic_ns() - self.started_ns) / 1e9, 2)
         return {"listening": places, "workers": self.count, "worker_pids": pids,
-                "packet_path": self.packet_path, "worker_restarts": self.worker_restarts,
+                "uptime_s": uptime_s, "packet_path": self.packet_path,
+                "worker_restarts": self.worker_restarts,
                 "served_per_worker": served,
                 "clients": self.shared.clients(self.count),
                 "snapshot_age_ms": age // 1_000_000, "snapshot_stale": age > STALE_NS,

@@ -25,6 +25,7 @@ from services.ntp.fast import open_fast_path
 from services.ntp.housekeeping import Housekeeping
 from services.ntp.keyring import KeyRing
 from services.ntp.keys import KeysFileError
+from services.ntp.packet import Mode
 from services.ntp.policy import compile_config
 from services.ntp.shared_state import SharedState
 from services.ntp.sockets import open_sockets, receive_stamp
@@ -125,6 +126,7 @@ class Worker:
                 continue
             if flags & socket.MSG_TRUNC:
                 self.engine.counters["malformed"] += 1
+                self.engine.counters["client_requests"] += (data[0] & 7) == Mode.CLIENT
                 continue
             self.answer(sock, data, peer, receive_stamp(ancillary))
 

@@ -1,13 +1,17 @@
 """What the subagent serves: part of the NTPv4-MIB (RFC 5907; its names and numbers are
 listed in mibs/NTPv4-MIB-NAMES.txt) and our enterprise MIB (mibs/TIMESERVER-MIB.txt), built
 from the same status tree `status` shows. A value the tree does not have is left out, never
-made up."""
+made up.
+
+The served time (ntpEntStatusDateTime) is passed in with the tree, read when the view is
+built: nothing here reads a clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from services.ntp.packet import Mode, ns_to_date
 from services.snmp.agentx import Oid, ValueType, VarBind
 from services.snmp.mib_view import MibView
 
@@ -18,6 +22,7 @@ enterprise number: change it here and in mibs/TIMESERVER-MIB.txt (tsMIB)."""
 NTP_MIB: Oid = (1, 3, 6, 1, 2, 1, 197)
 NTP_INFO = (*NTP_MIB, 1, 1)
 NTP_STATUS = (*NTP_MIB, 1, 2)
+PKT_MODE_ENTRY = (*NTP_STATUS, 17, 1)
 TS_SYNC = (*ENTERPRISE, 1, 1)
 TS_GPS = (*ENTERPRISE, 1, 2)
 TS_SERVICE_ENTRY = (*ENTERPRISE, 1, 3, 1)
@@ -43,6 +48,10 @@ NTP_COUNTERS = ("served", "denied", "rate_limited", "kod_sent", "bad_mac", "malf
 """tsNtpServed .. tsNtpBadVersion, in this order."""
 
 GAUGE_MAX = 2**32 - 1
+LEAP_ALARM = 3
+"""The leap indicator of a server that is not synchronised."""
+NO_LEAP_DATE = bytes(16)
+"""ntpEntStatusLeapSecond while no leap second is announced: RFC 5907 wants it 0."""
 Section = Mapping[str, Any]
 
 
@@ -59,15 +68,16 @@ def _ms(ns: Any) -> bytes:
 
 
 def ntp_in_packets(ntp: Section) -> int:
-    """Requests the NTP service counted, each once (ntpEntStatusInPkts)."""
-    names = ("served", "served_stale", "denied", "rate_limited", "bad_mac", "mode6", "mode7",
+    """Requests the NTP service counted, each once (ntpEntStatusInPkts): `served_stale`
+    is a part of `served`, not a count of its own."""
+    names = ("served", "denied", "rate_limited", "bad_mac", "mode6", "mode7",
              "malformed", "bad_version", "other_modes")  # fmt: skip
     return sum(int(ntp[name]) for name in names)
 
 
 def ntp_out_packets(ntp: Section) -> int:
     """Replies the NTP service sent (ntpEntStatusOutPkts)."""
-    return sum(int(ntp[name]) for name in ("served", "served_stale", "kod_sent", "mode6"))
+    return sum(int(ntp[name]) for name in ("served", "kod_sent", "mode6"))
 
 
 def _info(version: str) -> Iterator[VarBind]:
@@ -102,6 +112,35 @@ def _ntp_status(timing: Section, ntp: Section | None) -> Iterator[VarBind]:
         bad_version = int(ntp["bad_version"]) & GAUGE_MAX
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 14, 0), bad_version)
         yield VarBind(ValueType.COUNTER32, (*NTP_STATUS, 15, 0), int(ntp["malformed"]) & GAUGE_MAX)
+
+
+def _ntp_times(timing: Section, ntp: Section | None, served_ns: int | None) -> Iterator[VarBind]:
+    """ntpEntStatusEntityUptime, ntpEntStatusDateTime and ntpEntStatusLeapSecond."""
+    if ntp is not None and isinstance(ntp.get("uptime_s"), int | float):
+        # TimeTicks count hundredths of a second, modulo 2^32 (RFC 2578).
+        ticks = round(float(ntp["uptime_s"]) * 100) & GAUGE_MAX
+        yield VarBind(ValueType.TIME_TICKS, (*NTP_STATUS, 8, 0), ticks)
+    if served_ns is not None:
+        # NtpDateTime is a zero-length string while time is not synchronised.
+        synchronised = timing.get("leap_indicator", LEAP_ALARM) != LEAP_ALARM
+        now = ns_to_date(served_ns) if synchronised else b""
+        yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 9, 0), now)
+    if "leap_at_ns" in timing:
+        at = timing["leap_at_ns"]
+        leap = ns_to_date(at) if isinstance(at, int) else NO_LEAP_DATE
+        yield VarBind(ValueType.OCTET_STRING, (*NTP_STATUS, 10, 0), leap)
+
+
+def _pkt_modes(ntp: Section | None) -> Iterator[VarBind]:
+    """ntpEntStatPktModeTable, as far as the counters go: mode 3 (client) packets received
+    and mode 4 (server) packets sent. Nothing counts the modes of the other packets apart
+    (`other_modes` lumps 1, 2, 4 and 5), and mode 6 and 7 are no rows of the table."""
+    if ntp is None or "client_requests" not in ntp:
+        return
+    received = int(ntp["client_requests"]) & GAUGE_MAX
+    yield VarBind(ValueType.COUNTER32, (*PKT_MODE_ENTRY, 3, int(Mode.CLIENT)), received)
+    sent = int(ntp["server_replies"]) & GAUGE_MAX
+    yield VarBind(ValueType.COUNTER32, (*PKT_MODE_ENTRY, 2, int(Mode.SERVER)), sent)
 
 
 def _sync(timing: Section) -> Iterator[VarBind]:
@@ -144,16 +183,29 @@ def _ntp_counters(ntp: Section | None) -> Iterator[VarBind]:
         yield VarBind(ValueType.COUNTER64, (*TS_NTP, column, 0), int(ntp[name]))
 
 
-def build_view(tree: Mapping[str, Section], version: str) -> MibView:
-    """Every object of both MIBs that the status tree has a value for."""
+def build_view(tree: Mapping[str, Section], version: str, served_ns: int | None = None) -> MibView:
+    """Every object of both MIBs that the status tree has a value for; `served_ns` is the
+    served time at this moment, if the caller has a served clock."""
     varbinds = list(_info(version))
     timing, ntp = tree.get("timing"), tree.get("ntp")
     if timing is not None and "sync_state" in timing:
-        varbinds += [*_ntp_status(timing, ntp), *_sync(timing)]
-    varbinds += [*_gps(tree.get("gps", {})), *_services(tree), *_ntp_counters(ntp)]
+        varbinds += [*_ntp_status(timing, ntp), *_ntp_times(timing, ntp, served_ns)]
+        varbinds += _sync(timing)
+    varbinds += [
+        *_gps(tree.get("gps", {})),
+        *_services(tree),
+        *_pkt_modes(ntp),
+        *_ntp_counters(ntp),
+    ]
     return MibView(varbinds)
 
 
-def view_source(status: Callable[[], Mapping[str, Section]], version: str) -> Callable[[], MibView]:
-    """Views from the live status tree, one per call."""
-    return lambda: build_view(status(), version)
+def view_source(
+    status: Callable[[], Mapping[str, Section]], version: str,
+    served_ns: Callable[[], int] | None = None,
+) -> Callable[[], MibView]:  # fmt: skip
+    """Views from the live status tree and the served clock, one per call."""
+    if served_ns is None:
+        return lambda: build_view(status(), version)
+    clock = served_ns
+    return lambda: build_view(status(), version, clock())

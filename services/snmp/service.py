@@ -49,13 +49,14 @@ class SnmpService:
     def __init__(
         self, section: SnmpSection, sys_name: str, directory: Path, events: EventBus,
         status: Callable[[], StatusTree] = dict, version: str = "", program: str = "snmpd",
+        served_ns: Callable[[], int] | None = None,
     ) -> None:  # fmt: skip
         self.section = section
         self.sys_name = sys_name
         self.places = SnmpdPlaces(directory)
         self.events = events
         self.program = program
-        self.view = view_source(status, version)
+        self.view = view_source(status, version, served_ns)
         subagent = Subagent(ENTERPRISE, "timeserver", SUBTREES, self.view)
         self.client = AgentxClient(self.places.agentx, subagent, events)
         self.process: asyncio.subprocess.Process | None = None

@@ -1,17 +1,19 @@
 """net-snmp's clients against the appliance's SNMP service (snmpd as a supervised child with
 our AgentX subagent): SNMPv3 authPriv reads the system group, the NTPv4-MIB and our MIB with
-the values `status --json` shows; v1, v2c, noAuthNoPriv and authNoPriv get nothing; sets are
-refused; snmpd's own tables are hidden; a wrong passphrase is an event; snmpd killed is
-restarted and the subagent registers again within 5 s."""
+the values `status --json` shows (ntpEntStatusDateTime: the simulated world's UTC); v1, v2c,
+noAuthNoPriv and authNoPriv get nothing; sets are refused; snmpd's own tables are hidden; a
+wrong passphrase is an event; snmpd killed is restarted and the subagent registers again
+within 5 s."""
 
 import json
 import os
 import re
 import signal
 import socket
+import struct
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -177,6 +179,10 @@ def test_walks_of_both_mibs_match_the_status(box: Box, program: str) -> None:
     assert ntp[f"{NTP_MIB}.1.2.2.0"] == f"Gauge32: {timing['stratum']}"
     assert ntp[f"{NTP_MIB}.1.2.4.0"] == f'STRING: "{timing["refid"]}"'
     assert ntp[f"{NTP_MIB}.1.2.12.0"] == f"Counter32: {ntp_in_packets(status['ntp'])}"
+    # ntpEntStatPktModeTable: mode 4 sent, mode 3 received, and no other cell
+    assert ntp[f"{NTP_MIB}.1.2.17.1.2.4"] == f"Counter32: {status['ntp']['server_replies']}"
+    assert ntp[f"{NTP_MIB}.1.2.17.1.3.3"] == f"Counter32: {status['ntp']['client_requests']}"
+    assert len([name for name in ntp if name.startswith(f"{NTP_MIB}.1.2.17.")]) == 2
     states = {"FREERUN": 1, "LOCKED": 2, "HOLDOVER": 3, "UNSYNC": 4}
     assert ours[f"{OURS}.1.1.1.0"] == f"INTEGER: {states[timing['sync_state']]}"
     assert ours[f"{OURS}.1.1.5.0"] == f"INTEGER: {timing['ptp_clock_class']}"
@@ -243,14 +249,79 @@ def test_an_ntp_request_of_an_unsupported_version_is_ntp_ent_status_bad_version(
         return value(first), value(second)
 
     before = read()
+    assert ask_ntp(box, bytes([(5 << 3) | 3]) + bytes(47)) is None
+    counted = int(before[0].split()[-1]) + 1
+    until(lambda: read()[0] == f"Counter32: {counted}")
+    assert read() == (f"Counter32: {counted}", before[1])
+
+
+def ask_ntp(box: Box, request: bytes) -> bytes | None:
+    """One request to the appliance's NTP port; its answer, or None after a second."""
     port = tomllib.loads(box.booted.config.read_text())["services"]["ntp"]["port"]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         client.settimeout(1)
-        client.sendto(bytes([(5 << 3) | 3]) + bytes(47), ("127.0.0.1", port))
-        with pytest.raises(TimeoutError):
-            client.recv(100)
-    counted = int(before[0].split()[-1]) + 1
-    deadline = time.monotonic() + 10
-    while read()[0] != f"Counter32: {counted}" and time.monotonic() < deadline:
+        client.sendto(request, ("127.0.0.1", port))
+        try:
+            return client.recv(100)
+        except TimeoutError:
+            return None
+
+
+def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Polls until `condition` holds (the workers publish their counters every so often)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert read() == (f"Counter32: {counted}", before[1])
+
+
+def test_a_time_request_and_its_reply_move_the_packet_mode_table(box: Box) -> None:
+    """ntpEntStatPktReceived.client(3) and ntpEntStatPktSent.server(4) count an NTPv4 client
+    request and the server reply it gets."""
+    received, sent = f"{NTP_MIB}.1.2.17.1.3.3", f"{NTP_MIB}.1.2.17.1.2.4"
+
+    def read() -> tuple[int, int]:
+        result = box.client.get(USER.v3(), received, sent)
+        assert result.returncode == 0, result.stderr
+        first, second = result.stdout.splitlines()
+        return int(value(first).split()[-1]), int(value(second).split()[-1])
+
+    before = read()
+    reply = ask_ntp(box, bytes([(4 << 3) | 3]) + bytes(47))
+    assert reply is not None and reply[0] & 7 == 4
+    until(lambda: read() == (before[0] + 1, before[1] + 1))
+    assert read() == (before[0] + 1, before[1] + 1)
+
+
+NTP_UNIX_OFFSET_S = 2_208_988_800
+
+
+def ntp_date_ns(octets: bytes) -> int:
+    """RFC 5905's 128-bit date (signed era, era offset, 64-bit fraction) as Unix ns."""
+    era, offset, fraction = struct.unpack("!iIQ", octets)
+    seconds = (era << 32) + offset - NTP_UNIX_OFFSET_S
+    return seconds * 1_000_000_000 + (fraction * 1_000_000_000 >> 64)
+
+
+def test_date_time_is_the_served_utc_and_the_entity_uptime_grows(box: Box) -> None:
+    """snmpget reads ntpEntStatusDateTime as 16 bytes that decode to the simulated world's
+    UTC (within a second), and ntpEntStatusEntityUptime grows between two reads."""
+    box.booted.wait_event("timing.locked", seconds=60)
+    date_time, uptime = f"{NTP_MIB}.1.2.9.0", f"{NTP_MIB}.1.2.8.0"
+
+    def read() -> tuple[bytes, int]:
+        result = box.client.get([*USER.v3(), "-Ox"], date_time, uptime)
+        assert result.returncode == 0, result.stderr
+        octets = re.search(r"1\.2\.9\.0 = Hex-STRING: ([0-9A-F\s]+?)\s*(\.1\.3|$)", result.stdout)
+        ticks = re.search(r"1\.2\.8\.0 = Timeticks: \((\d+)\)", result.stdout)
+        assert octets and ticks, result.stdout
+        return bytes.fromhex(octets[1]), int(ticks[1])
+
+    truth_before = int(box.snmp_status_tree()["sim"]["true_utc_ns"])
+    octets, first = read()
+    after = box.snmp_status_tree()
+    truth_after, uptime_s = int(after["sim"]["true_utc_ns"]), float(after["ntp"]["uptime_s"])
+    assert len(octets) == 16
+    assert truth_before - 10**9 <= ntp_date_ns(octets) <= truth_after + 10**9
+    assert 0 < first <= uptime_s * 100
+    time.sleep(0.3)
+    assert read()[1] > first

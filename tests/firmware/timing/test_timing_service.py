@@ -52,9 +52,11 @@ def test_leap_at_the_end_of_this_month_is_planned(tmp_path: Path) -> None:
     timing.plan_from_table(now * SECOND)
     state = timing.discipline.sync_state(now * SECOND)
     assert state.leap_pending is Leap.INSERT
+    assert timing.status()["leap_at_ns"] == unix(2027, 1, 1) * SECOND
     assert "end of 2026-12-31" in seen[-1].message
     early = unix(2026, 11, 26)
     quiet, _ = service(tmp_path, text, early)
     quiet.load_leap_file()
     quiet.plan_from_table(early * SECOND)
     assert quiet.discipline.sync_state(early * SECOND).leap_pending is Leap.NONE
+    assert quiet.status()["leap_at_ns"] is None

@@ -2,7 +2,15 @@
 
 import pytest
 
-from services.ntp.packet import Extension, Mac, NtpPacketError, ns_to_ntp, ntp_to_ns, short_format
+from services.ntp.packet import (
+    Extension,
+    Mac,
+    NtpPacketError,
+    ns_to_date,
+    ns_to_ntp,
+    ntp_to_ns,
+    short_format,
+)
 from tests.services.ntp.captures import (
     CHRONY_AES,
     CHRONY_MD5,
@@ -82,6 +90,26 @@ def test_timestamps_and_the_2036_era() -> None:
     stamp = ns_to_ntp(after_2036)
     assert stamp >> 32 == (2_100_000_000 + 2_208_988_800) % 2**32
     assert ntp_to_ns(stamp, after_2036 - 10**9) == after_2036
+
+
+SECOND = 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("unix_s", "nanoseconds", "date"),
+    [
+        # 2026-01-01T00:00:00Z: 20454 days after 1970, 1767225600 s; NTP era 0 second
+        # 1767225600 + 2208988800 = 3976214400 = 0xED003780.
+        (1_767_225_600, 0, "00000000 ED003780 0000000000000000"),
+        (1_767_225_600, 500_000_000, "00000000 ED003780 8000000000000000"),  # half a second
+        (1_767_225_600, 1, "00000000 ED003780 000000044B82FA09"),  # 2^64 / 1e9, floored
+        (-2_208_988_800, 0, "00000000 00000000 0000000000000000"),  # 1900-01-01: era 0 begins
+        (-2_208_988_801, 0, "FFFFFFFF FFFFFFFF 0000000000000000"),  # its last second of era -1
+        (2_085_978_496, 0, "00000001 00000000 0000000000000000"),  # 2036-02-07T06:28:16Z: era 1
+    ],
+)
+def test_the_128_bit_date_format_names_its_era(unix_s: int, nanoseconds: int, date: str) -> None:
+    assert ns_to_date(unix_s * SECOND + nanoseconds) == bytes.fromhex(date)
 
 
 UNIT_NS = 1_000_000_000 / 65536  # one unit of NTP short format: 15258.789... ns

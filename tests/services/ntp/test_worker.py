@@ -186,7 +186,9 @@ def test_a_datagram_longer_than_the_buffer_is_dropped_as_malformed(worker: Worke
         with pytest.raises(TimeoutError):
             client.recv(2048)
     worker.housekeeping(time.time_ns())
-    assert worker.shared.counters(1)["malformed"] == 1
+    counters = worker.shared.counters(1)
+    assert counters["malformed"] == 1
+    assert (counters["client_requests"], counters["server_replies"]) == (2, 1)
 
 
 def test_housekeeping_publishes_the_fast_paths_client_table(worker: Worker) -> None:

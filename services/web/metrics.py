@@ -92,7 +92,7 @@ class StatusCollector(Collector):
         for name in NTP_OUTCOMES:
             packets.add_metric([name], _number(ntp, name) or 0.0)
         yield packets
-        replies = sum(_number(ntp, name) or 0.0 for name in ("served", "served_stale"))
+        replies = _number(ntp, "served") or 0.0  # served_stale is a part of served
         yield CounterMetricFamily("timeserver_ntp_replies", "NTP replies with time.", value=replies)
         yield CounterMetricFamily("timeserver_ntp_kod", "Kiss-o'-Death replies sent.",
                                   value=_number(ntp, "kod_sent") or 0.0)  # fmt: skip

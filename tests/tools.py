@@ -24,6 +24,22 @@ def missing(what: str) -> NoReturn:
     pytest.skip(message)
 
 
+SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+               "-o", "LogLevel=ERROR", "-o", "PubkeyAuthentication=no"]  # fmt: skip
+"""A test appliance's fresh host key is accepted and forgotten; only the password is tried."""
+
+
+def ssh_run(
+    port: int, password: str, *command: str, user: str = "admin", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """OpenSSH's client, given the password by sshpass, running `command` as `user` on the
+    appliance's SSH port on 127.0.0.1."""
+    return subprocess.run(
+        [require("sshpass"), "-p", password, require("ssh"), "-p", str(port), *SSH_OPTIONS,
+         f"{user}@127.0.0.1", *command], capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A loopback port free for both TCP and UDP at the time of asking."""
     while True:

@@ -21,7 +21,6 @@ from firmware.base.events import EventBus, Severity
 from firmware.base.service import ServiceTasks, StartError
 from firmware.timing.leapfile import LeapFileError, LeapTable, load_leap_file
 from firmware.timing.leaps import LeapSchedule
-from firmware.timing.servo import Servo
 from firmware.timing.sync_state import SyncState
 from services.ptp.datasets import PortState
 from services.ptp.messages import Flag
@@ -52,10 +51,11 @@ SEVERITY = {PortState.PASSIVE: Severity.WARNING, PortState.MASTER: Severity.NOTI
 class TimingView(Protocol):
     """What the grandmaster reads of the discipline (firmware/timing's Discipline)."""
 
-    servo: Servo
     leaps: LeapSchedule
 
     def sync_state(self, host_ns: int) -> SyncState: ...
+
+    def leap_at_ns(self, host_ns: int) -> int | None: ...
 
 
 class PtpService:
@@ -120,15 +120,9 @@ class PtpService:
         host = self.host_now()
         served = self.to_served(host)
         return time_properties(
-            self.timing.sync_state(host), served, self.table, self._leap_at(host),
+            self.timing.sync_state(host), served, self.table, self.timing.leap_at_ns(host),
             self.timing.leaps.events,
         )  # fmt: skip
-
-    def _leap_at(self, host_ns: int) -> int | None:
-        servo = self.timing.servo
-        continuous = servo.served(host_ns) if servo.started else host_ns
-        pending = self.timing.leaps.pending(continuous)
-        return pending.utc_at_ns if pending is not None else None
 
     async def _run(self) -> None:
         assert self.port is not None

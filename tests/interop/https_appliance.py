@@ -11,9 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.interop.test_ssh import NO_CHECKS
 from tests.scenarios.appliance import Booted, write_config
-from tests.tools import free_port, require
+from tests.tools import free_port, ssh_run
 
 ADMIN_PASSWORD = "correct horse battery"
 
@@ -26,11 +25,7 @@ class Web:
     ssh_port: int = 0
 
     def ssh(self, user: str, password: str, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [require("sshpass"), "-p", password, require("ssh"), "-p", str(self.ssh_port),
-             *NO_CHECKS, "-o", "PubkeyAuthentication=no", f"{user}@127.0.0.1", *command],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+        return ssh_run(self.ssh_port, password, *command, user=user)
 
     def served_certificate(self) -> bytes:
         """The certificate a TLS handshake with the appliance gets now (DER)."""

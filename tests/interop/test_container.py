@@ -24,13 +24,12 @@ from pathlib import Path
 import ntplib
 import pytest
 
-from tests.tools import free_port, require
+from tests.tools import free_port, require, ssh_run
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "localhost/debian-base:bookworm"
 IMAGE = "localhost/timeserver:test"
 PASSWORD = "container-admin-9"
-NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
 BOOT_S = 90
 
 
@@ -180,11 +179,7 @@ def test_ntp_serves_stratum_one_and_the_healthcheck_passes_once_locked(
 def test_an_admin_logs_in_over_ssh_through_the_published_port(
     podman: Podman, container: Container
 ) -> None:
-    done = subprocess.run(
-        [require("sshpass"), "-p", PASSWORD, require("ssh"), "-p", str(container.ssh_port),
-         *NO_CHECKS, "admin@127.0.0.1", "status"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    done = ssh_run(container.ssh_port, PASSWORD, "status")
     assert done.returncode == 0, done.stderr
     assert re.search(r"state\s+(LOCKED|HOLDOVER|FREERUN)", done.stdout), done.stdout
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from firmware import __version__
 from tests.scenarios.appliance import Booted, write_config
 from tests.scenarios.firmware_bundles import build, bumped, release_key, trust
-from tests.tools import free_port, require
+from tests.tools import free_port, require, ssh_run
 
 PASSWORD = "upload-admin-pass-1"
 NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
@@ -25,10 +25,7 @@ def sftp(port: int, user: str, password: str, commands: str) -> subprocess.Compl
 
 
 def ssh(port: int, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [require("sshpass"), "-p", PASSWORD, require("ssh"), "-p", str(port), *NO_CHECKS,
-         "admin@127.0.0.1", *command], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return ssh_run(port, PASSWORD, *command)
 
 
 def test_upload_by_sftp_then_install_over_ssh(tmp_path: Path) -> None:

@@ -2,15 +2,13 @@
 the appliance over SSH, its chrony key and server lines given to a real chronyd."""
 
 import re
-import subprocess
 from pathlib import Path
 
 from tests.interop.ntp_appliance import chronyd_offset, ntp_config
 from tests.scenarios.appliance import ROOT, Booted, write_config
-from tests.tools import free_port, require
+from tests.tools import free_port, ssh_run
 
 PASSWORD = "readme-client-pass-1"
-NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
 
 
 def readme_blocks() -> list[str]:
@@ -30,11 +28,7 @@ def test_the_readme_client_recipe_gets_authenticated_time(tmp_path: Path) -> Non
         for block in (commands, lift):
             # A block typed in one session (what it stages, its 'config commit' commits).
             line = "; ".join(block.splitlines()).replace("192.0.2.0/24", "127.0.0.0/8")
-            result = subprocess.run(
-                [require("sshpass"), "-p", PASSWORD, require("ssh"), "-p", str(ssh_port),
-                 *NO_CHECKS, "-o", "PubkeyAuthentication=no", "admin@127.0.0.1", line],
-                capture_output=True, text=True, timeout=30,
-            )  # fmt: skip
+            result = ssh_run(ssh_port, PASSWORD, line)
             assert result.returncode == 0, (line, result.stdout, result.stderr)
         keyfile = tmp_path / "keys" / "chrony.keys"
         keyfile.parent.mkdir(mode=0o755)

@@ -11,14 +11,12 @@ from services.snmp.notifications import SNMP_TRAP_OID
 from services.snmp.objects import ENTERPRISE
 from tests.interop.netsnmp import SnmpUser, TrapReceiver
 from tests.scenarios.appliance import Booted, write_config
-from tests.tools import free_port, require
+from tests.tools import free_port, require, ssh_run
 
 PASSWORD = "traps-admin-pass-1"
 USER = SnmpUser()
 OURS = ".".join(str(n) for n in ENTERPRISE)
 TRAP_OID = "." + ".".join(str(n) for n in SNMP_TRAP_OID)
-NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-             "-o", "LogLevel=ERROR", "-o", "PubkeyAuthentication=no"]  # fmt: skip
 
 
 class Box:
@@ -26,11 +24,7 @@ class Box:
         self.booted, self.ssh_port, self.trapd = booted, ssh_port, trapd
 
     def ssh(self, password: str, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [require("sshpass"), "-p", password, require("ssh"), "-p", str(self.ssh_port),
-             *NO_CHECKS, "admin@127.0.0.1", *command],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+        return ssh_run(self.ssh_port, password, *command)
 
 
 @pytest.fixture(scope="module")

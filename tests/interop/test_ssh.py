@@ -14,7 +14,7 @@ from firmware.admin.users import UserStore
 from tests.interop.ntp_appliance import chrony_keyfile, chronyd_offset
 from tests.interop.rsyslog import Rsyslog, start_rsyslog
 from tests.scenarios.appliance import Booted, write_config
-from tests.tools import free_port, require
+from tests.tools import free_port, require, ssh_run
 
 PASSWORD = "correct horse battery"
 NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -28,11 +28,7 @@ class Box:
         self.rsyslog = rsyslog
 
     def ssh(self, user: str, password: str, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [require("sshpass"), "-p", password, require("ssh"), "-p", str(self.port), *NO_CHECKS,
-             "-o", "PubkeyAuthentication=no", f"{user}@127.0.0.1", *command],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+        return ssh_run(self.port, password, *command, user=user)
 
 
 def boot(directory: Path, rsyslog: Rsyslog | None, password: str | None) -> tuple[Booted, int]:

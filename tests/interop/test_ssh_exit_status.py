@@ -11,12 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scenarios.appliance import Booted, write_config
-from tests.tools import free_port, require
+from tests.tools import free_port, ssh_run
 
 PASSWORD = "exit-status-pass-1"
 COMMENT = "# telnet for the lab bench only; ask before enabling it"
-NO_CHECKS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-             "-o", "LogLevel=ERROR", "-o", "PubkeyAuthentication=no"]  # fmt: skip
 
 
 class Box:
@@ -26,11 +24,7 @@ class Box:
         self.telnet_port = telnet_port
 
     def ssh(self, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [require("sshpass"), "-p", PASSWORD, require("ssh"), "-p", str(self.port),
-             *NO_CHECKS, "admin@127.0.0.1", *command],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+        return ssh_run(self.port, PASSWORD, *command)
 
 
 @pytest.fixture(scope="module")
